@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml
 # No browser is opened when there is no display to open it on; the URL (with its token) is printed.
 lab: install
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname)" != Darwin ]; then nb=--no-browser; fi; \
+	if [ "$$(id -u)" = 0 ]; then root=--allow-root; fi; \
 	echo "Starting JupyterLab on http://$(IP):$(PORT)/lab — open the URL printed below (it carries the token)."; \
-	$(BIN)/jupyter lab --notebook-dir=nbs --ip=$(IP) --port=$(PORT) $$nb
+	$(BIN)/jupyter lab --notebook-dir=nbs --ip=$(IP) --port=$(PORT) $$nb $$root
 
 test: install chromium export-check nbtest pytest
 
