@@ -2,7 +2,8 @@
 
     python tools/run_notebooks.py [NOTEBOOK ...]      (default: every notebook under nbs/)
 
-Each notebook runs top to bottom in a new kernel, from its own folder. A demo's output carries two views: the live
+Each notebook runs top to bottom in a new kernel, from its own folder, except `#| eval: false` cells (as in
+nbdev-test). A demo's output carries two views: the live
 widget and a PNG of its figure. A saved widget view would show "Error displaying widget: model not found" in a
 JupyterLab that has not run the cell yet, and nothing at all on GitHub, so it is removed wherever the PNG is there to
 stand in for it. Then `nbdev-clean` normalises the metadata. Prints how long each notebook took.
@@ -26,11 +27,22 @@ def strip_widget_views(nb) -> int:
     nb.metadata.pop('widgets', None)
     return n
 
+SKIP = 'skip-execution'
+
+def _eval_false(cell) -> bool:
+    return cell.cell_type == 'code' and any(l.replace(' ', '') == '#|eval:false' for l in cell.source.splitlines())
+
 def run(path: Path, timeout=600) -> float:
     nb = nbformat.read(path, as_version=4)
+    skipped = [c for c in nb.cells if _eval_false(c)]          # as nbdev-test does: `#| eval: false` cells don't run
+    for c in skipped: c.metadata.setdefault('tags', []).append(SKIP)
     t0 = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    NotebookClient(nb, timeout=timeout, kernel_name='python3', skip_cells_with_tag=SKIP,
+                   resources={'metadata': {'path': str(path.parent)}}).execute()
     took = time.perf_counter() - t0
+    for c in skipped:
+        c.metadata['tags'].remove(SKIP)
+        if not c.metadata['tags']: del c.metadata['tags']
     strip_widget_views(nb)
     nbformat.write(nb, path)
     return took
