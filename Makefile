@@ -8,18 +8,19 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 IP     ?= 127.0.0.1
 PORT   ?= 8888
-# the install is redone only when pyproject.toml changes
+# the install is redone only when pyproject.toml's *content* changes: nbdev-export rewrites that file on every
+# export, so its modification time says nothing
 STAMP  := $(VENV)/.installed
+HASH    = $(BIN)/python -c "import hashlib, pathlib, sys; print(hashlib.sha1(b''.join(p.read_bytes() for p in sorted(pathlib.Path().glob(sys.argv[1])))).hexdigest())"
 
 .PHONY: lab test install export-check nbtest pytest chromium docs preview bench outputs clean
 
-install: $(STAMP)
-
-$(STAMP): pyproject.toml
+install:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $@
+	@want=$$($(HASH) pyproject.toml); \
+	if [ "$$(cat $(STAMP) 2>/dev/null)" = "$$want" ]; then echo "install: up to date (pyproject.toml unchanged)"; \
+	else $(BIN)/python -m pip install --quiet --upgrade pip && \
+	     $(BIN)/python -m pip install --quiet -e '.[dev]' && echo "$$want" > $(STAMP); fi
 
 # JupyterLab on nbs/: loopback and token auth by default; IP=0.0.0.0 is an explicit opt-in.
 # No browser is opened when there is no display to open it on; the URL (with its token) is printed.
@@ -33,9 +34,9 @@ test: install chromium export-check nbtest pytest
 
 # nbdev-export must leave the library exactly as committed: notebooks are the source of truth
 export-check: install
-	@before=$$(find gradclip -name '*.py' -type f | sort | xargs sha1sum | sha1sum); \
+	@before=$$($(HASH) 'gradclip/**/*.py'); \
 	$(BIN)/nbdev-export; \
-	after=$$(find gradclip -name '*.py' -type f | sort | xargs sha1sum | sha1sum); \
+	after=$$($(HASH) 'gradclip/**/*.py'); \
 	if [ "$$before" != "$$after" ] || [ -n "$$(git status --porcelain -- gradclip)" ]; then \
 		git status --short -- gradclip; git --no-pager diff --stat -- gradclip; \
 		echo "FAIL: gradclip/ is out of sync with nbs/ — run nbdev-export and commit the result."; exit 1; \
