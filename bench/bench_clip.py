@@ -11,7 +11,7 @@ round, so drift on a busy machine cancels out. This is a script that prints numb
 import argparse, statistics, sys, time, types, warnings
 from pathlib import Path
 import torch
-from torch import nn
+
 
 warnings.filterwarnings('ignore', category=FutureWarning)
 

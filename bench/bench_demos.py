@@ -7,7 +7,7 @@ sliders), dropdowns and toggles to each option — timing each update as a learn
 
     python bench/bench_demos.py [--only NAME]
 """
-import argparse, importlib, inspect, pkgutil, statistics, time, warnings
+import argparse, importlib, inspect, pkgutil, statistics, warnings
 import ipywidgets as widgets
 
 warnings.filterwarnings('ignore', category=FutureWarning)

@@ -10,7 +10,7 @@ without the monitor alternate, so drift on a noisy machine hits both alike. Two 
 """
 import argparse, statistics, time, warnings
 import torch
-from torch import nn
+
 
 warnings.filterwarnings('ignore', category=FutureWarning)
 

@@ -8,7 +8,7 @@ import torch, torch.distributed as dist
 
 warnings.filterwarnings('ignore', category=FutureWarning)
 from fastai.distributed import DistributedDL
-from ddp_common import make_learner, N_ITEMS, BS_PER_RANK
+from ddp_common import make_learner, BS_PER_RANK
 
 def _broadcast_cpu(self, t, rank):
     "fastai's DistributedDL broadcasts the batch order through CUDA (for nccl); on gloo it stays on the CPU"

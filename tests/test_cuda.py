@@ -4,7 +4,7 @@ Skipped without CUDA (the tests must pass on machines without one); run wherever
 `torch.cuda.set_sync_debug_mode('error')` turns every device-to-host synchronization — `.item()`, `float(t)`, a
 blocking copy, a branch on a tensor — into an exception, so each call below proves it never waits for the GPU.
 """
-import contextlib, math, warnings
+import contextlib, math
 import pytest, torch
 from torch import nn
 
