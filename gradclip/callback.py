@@ -21,7 +21,7 @@ from fastai.learner import Learner
 from fastai.torch_core import rank_distrib
 
 from .core import (Clipper, NormClipper, ValueClipper, AGCClipper, AutoClipper, ZClipper, StepLog,
-                           _check_choice)
+                           check_choice)
 
 # %% auto #0
 __all__ = ['ClipCallback', 'GradientClip', 'GradientClipValue', 'AdaptiveGradientClip', 'AutoClip', 'ZClip', 'plot_grad_norms']
@@ -39,7 +39,7 @@ class ClipCallback(Callback):
         record:bool=True,           # keep each step's norm, threshold and clipped flag (on the device)
     ):
         self.clipper = clipper
-        self.on_nonfinite = _check_choice('on_nonfinite', on_nonfinite, _NONFINITE_CHOICES)
+        self.on_nonfinite = check_choice('on_nonfinite', on_nonfinite, _NONFINITE_CHOICES)
         self.record = record
         self.log = StepLog('norm', 'threshold', 'clipped')
         self.n_skipped, self._epoch_start = 0, 0

@@ -9,15 +9,18 @@ from __future__ import annotations
 import math, numbers
 from typing import NamedTuple
 
+try: from numpy import bool_ as np_bool   # numpy is optional for gradclip.core
+except ImportError: np_bool = bool
+
 import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grad_agc_', 'ClipStats', 'Clipper', 'NormClipper',
-           'ValueClipper', 'AGCClipper', 'AutoClipper', 'ZClipper', 'StepLog']
+__all__ = ['check_number', 'check_choice', 'check_bool', 'grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grad_agc_',
+           'ClipStats', 'Clipper', 'NormClipper', 'ValueClipper', 'AGCClipper', 'AutoClipper', 'ZClipper', 'StepLog']
 
 # %% ../nbs/00_core.ipynb #71d5ad0f
-def _check_number(
+def check_number(
     name:str,                # the argument's name, for the message
     value,                   # what the caller passed
     low:float|None=0,        # lower end of the accepted range (None: no lower end)
@@ -37,14 +40,24 @@ def _check_number(
     if math.isnan(v) or too_low or too_high: raise ValueError(f"`{name}` must be {kind} in {rng}, got {value!r}")
     return v
 
-def _check_norm_type(norm_type) -> float:
-    "A p-norm order: any positive number, or `math.inf`"
-    return _check_number('norm_type', norm_type, 0, None, high_closed=True)
-
-def _check_choice(name:str, value, choices:tuple):
+def check_choice(name:str, value, choices:tuple):
     "Return `value` if it is one of `choices`, else raise `ValueError` listing them"
     if value not in choices: raise ValueError(f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
+
+def check_bool(name:str, value) -> bool:
+    "Return `value` if it is `True` or `False` (numpy's bools too), else raise `TypeError`: `foreach='yes'` is a mistake, not a yes"
+    if not isinstance(value, (bool, np_bool)): raise TypeError(f"`{name}` must be True or False, got {value!r} of type {type(value).__name__}")
+    return bool(value)
+
+def _check_optional_bool(name:str, value) -> bool|None:
+    "`None` (let the library decide) or a bool"
+    return None if value is None else check_bool(name, value)
+
+def _check_norm_type(norm_type) -> float:
+    "A p-norm order: any positive number, `math.inf`, or the string `'inf'` (as PyTorch accepts)"
+    if isinstance(norm_type, str) and norm_type.strip().lower() in ('inf', '+inf', 'infinity'): return math.inf
+    return check_number('norm_type', norm_type, 0, None, high_closed=True)
 
 # %% ../nbs/00_core.ipynb #6ce3c5b1
 def _as_tensor_list(params) -> list[Tensor]:
@@ -126,7 +139,7 @@ def clip_grad_norm_(
     foreach:bool|None=None,        # use foreach kernels (None: wherever the device supports them)
 ) -> Tensor:                       # the total norm *before* clipping, a 0-dim tensor on the device
     "Rescale the gradients of `params` in place so that their total norm is at most `max_norm`"
-    max_norm, norm_type = _check_number('max_norm', max_norm), _check_norm_type(norm_type)
+    max_norm, norm_type = check_number('max_norm', max_norm), _check_norm_type(norm_type)
     grads = _grads(params)
     if not grads: return torch.zeros(())
     norm = _total_norm(grads, norm_type, foreach)
@@ -153,7 +166,7 @@ def clip_grad_value_(
     foreach:bool|None=None,    # use foreach kernels (None: wherever the device supports them)
 ) -> None:
     "Clamp every gradient entry of `params` into [-clip_value, clip_value], in place"
-    _clamp_(_grads(params), _check_number('clip_value', clip_value), foreach)
+    _clamp_(_grads(params), check_number('clip_value', clip_value), foreach)
 
 # %% ../nbs/00_core.ipynb #605256ef
 def _unit_norms(tensors:list[Tensor]) -> list[Tensor]:
@@ -193,7 +206,7 @@ def clip_grad_agc_(
     eps:float=1e-3,          # floor on weight norms, so zero-initialised units can still move, in [0, inf)
 ) -> Tensor:                 # the global 2-norm of the gradients before clipping
     "Unit-wise adaptive gradient clipping (Brock et al. 2021), in place"
-    clip_factor, eps = _check_number('clip_factor', clip_factor), _check_number('eps', eps, low_closed=True)
+    clip_factor, eps = check_number('clip_factor', clip_factor), check_number('eps', eps, low_closed=True)
     params = [p for p in _as_tensor_list(params) if p.grad is not None]
     return _agc_(params, clip_factor, eps)[0] if params else torch.zeros(())
 
@@ -236,7 +249,7 @@ class NormClipper(Clipper):
         norm_type:float=2.0,     # order of the p-norm, in (0, inf]
         foreach:bool|None=None,  # use foreach kernels (None: wherever supported)
     ):
-        self.max_norm, self.norm_type, self.foreach = _check_number('max_norm', max_norm), _check_norm_type(norm_type), foreach
+        self.max_norm, self.norm_type, self.foreach = check_number('max_norm', max_norm), _check_norm_type(norm_type), foreach
 
     def clip_(self, params):
         grads = [p.grad for p in params]
@@ -251,7 +264,7 @@ class ValueClipper(Clipper):
         clip_value:float,        # largest absolute value an entry may keep, in (0, inf)
         foreach:bool|None=None,  # use foreach kernels (None: wherever supported)
     ):
-        self.clip_value, self.foreach = _check_number('clip_value', clip_value), foreach
+        self.clip_value, self.foreach = check_number('clip_value', clip_value), foreach
 
     def clip_(self, params):
         grads = [p.grad for p in params]
@@ -265,7 +278,7 @@ class AGCClipper(Clipper):
         clip_factor:float=0.01,  # λ: largest ratio of a unit's gradient norm to its weight norm, in (0, inf)
         eps:float=1e-3,          # floor on weight norms, in [0, inf)
     ):
-        self.clip_factor, self.eps = _check_number('clip_factor', clip_factor), _check_number('eps', eps, low_closed=True)
+        self.clip_factor, self.eps = check_number('clip_factor', clip_factor), check_number('eps', eps, low_closed=True)
 
     def clip_(self, params):
         norm, clipped = _agc_(params, self.clip_factor, self.eps)
@@ -288,8 +301,8 @@ class AutoClipper(Clipper):
         quantile:float=0.9,  # which quantile of the history becomes the threshold, in (0, 1]
         history:int=1000,    # how many past norms to remember, in [1, inf)
     ):
-        self.quantile = _check_number('quantile', quantile, 0, 1, high_closed=True)
-        self.history = _check_number('history', history, 1, low_closed=True, integer=True)
+        self.quantile = check_number('quantile', quantile, 0, 1, high_closed=True)
+        self.history = check_number('history', history, 1, low_closed=True, integer=True)
         self._norms = self._count = self._next = None
 
     def _state_on(self, device):
@@ -353,14 +366,14 @@ class ZClipper(Clipper):
         clip_factor:float=1.0,                # multiplies the adaptive threshold, in (0, inf)
         skip_update_on_spike:bool=False,      # leave the EMA untouched on spike steps
     ):
-        self.alpha = _check_number('alpha', alpha, 0, 1)
-        self.z_thresh = _check_number('z_thresh', z_thresh)
-        self.max_grad_norm = None if max_grad_norm is None else _check_number('max_grad_norm', max_grad_norm)
-        self.eps = _check_number('eps', eps, low_closed=True)
-        self.warmup_steps = _check_number('warmup_steps', warmup_steps, 1, low_closed=True, integer=True)
-        self.mode = _check_choice('mode', mode, ('zscore', 'percentile'))
-        self.clip_option = _check_choice('clip_option', clip_option, ('adaptive_scaling', 'mean'))
-        self.clip_factor = _check_number('clip_factor', clip_factor)
+        self.alpha = check_number('alpha', alpha, 0, 1)
+        self.z_thresh = check_number('z_thresh', z_thresh)
+        self.max_grad_norm = None if max_grad_norm is None else check_number('max_grad_norm', max_grad_norm)
+        self.eps = check_number('eps', eps, low_closed=True)
+        self.warmup_steps = check_number('warmup_steps', warmup_steps, 1, low_closed=True, integer=True)
+        self.mode = check_choice('mode', mode, ('zscore', 'percentile'))
+        self.clip_option = check_choice('clip_option', clip_option, ('adaptive_scaling', 'mean'))
+        self.clip_factor = check_number('clip_factor', clip_factor)
         if not isinstance(skip_update_on_spike, bool): raise TypeError(f"`skip_update_on_spike` must be True or False, got {skip_update_on_spike!r}")
         self.skip_update_on_spike = skip_update_on_spike
         self._s = None
@@ -439,7 +452,7 @@ class StepLog:
     "A growing table of per-step numbers kept on the device: appending a row never waits for the device"
     def __init__(self, *names:str, capacity:int=256):
         self.names, self._buf, self._n = names, None, 0
-        self._capacity = _check_number('capacity', capacity, 1, low_closed=True, integer=True)
+        self._capacity = check_number('capacity', capacity, 1, low_closed=True, integer=True)
 
     def append(self, *values:Tensor|float):
         "Add one row: a 0-dim tensor (or number) per column, in the order of `names`"

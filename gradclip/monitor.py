@@ -19,7 +19,7 @@ from fastai.callback.core import Callback, CancelFitException, CancelValidExcept
 from fastai.callback.fp16 import MixedPrecision
 from fastai.learner import Learner, Metric
 
-from .core import StepLog, _total_norm, _check_number
+from .core import StepLog, _total_norm, check_number
 from .callback import _clip_cbs, plot_grad_norms, _host, _plain_log_labels
 
 # %% auto #0
@@ -34,7 +34,7 @@ class GradientMonitor(Callback):
         every:int=10,            # record per-layer norms and update ratios every `every` optimizer steps, in [1, inf)
         layers:str='weights',    # 'weights': parameters with 2+ dims (matrices, kernels); 'all': every parameter
     ):
-        self.every = _check_number('every', every, 1, low_closed=True, integer=True)
+        self.every = check_number('every', every, 1, low_closed=True, integer=True)
         if layers not in ('weights', 'all'): raise ValueError(f"`layers` must be 'weights' or 'all', got {layers!r}")
         self.layers = layers
         self.steps = StepLog('norm', 'after', 'clipped', 'threshold', 'skipped')
@@ -241,8 +241,8 @@ def clip_find(self:Learner,
     show_plot:bool=True,     # plot the norms and their distribution
 ) -> ClipSuggestion:
     "Train `num_it` steps without clipping, record the gradient norms, restore everything, and suggest thresholds"
-    num_it = _check_number('num_it', num_it, 1, low_closed=True, integer=True)
-    if lr is not None: lr = _check_number('lr', lr)
+    num_it = check_number('num_it', num_it, 1, low_closed=True, integer=True)
+    if lr is not None: lr = check_number('lr', lr)
     had_opt = self.opt is not None
     if not had_opt: self.create_opt()
     saved = (copy.deepcopy(self.model.state_dict()), copy.deepcopy(self.opt.state_dict()), _rng_state(),

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from ..core import grad_norm, clip_grad_norm_, _check_number
+from ..core import grad_norm, clip_grad_norm_, check_number
 
 # %% auto #0
 __all__ = ['COLORS', 'figure_png', 'show_figure', 'freeze_layout', 'torch_threads', 'Demo', 'slider', 'log_slider', 'dropdown',
@@ -170,8 +170,8 @@ def mlp(
     seed:int|None=0,         # seed for the initial weights (None: don't reseed)
 ) -> nn.Sequential:
     "A fully connected net without normalization, initialised with a chosen gain"
-    depth = _check_number('depth', depth, 1, low_closed=True, integer=True)
-    gain = _check_number('gain', gain)
+    depth = check_number('depth', depth, 1, low_closed=True, integer=True)
+    gain = check_number('gain', gain)
     if activation not in _ACTIVATIONS: raise ValueError(f"`activation` must be one of {', '.join(_ACTIVATIONS)}, got {activation!r}")
     g = torch.Generator().manual_seed(seed) if seed is not None else None
     sizes = [n_in] + [width] * depth
@@ -207,7 +207,7 @@ def train_steps(
     seed:int=0,               # seed for the batches
 ) -> Curve:
     "Train with SGD for `steps` steps, optionally clipping; stop at the first NaN/inf"
-    lr = _check_number('lr', lr)
+    lr = check_number('lr', lr)
     if max_norm is not None and clip is not None: raise ValueError("pass `max_norm` or `clip`, not both")
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     g = torch.Generator().manual_seed(seed)

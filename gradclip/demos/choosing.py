@@ -26,7 +26,7 @@ from fastai.metrics import accuracy
 from fastai.torch_core import set_seed
 import fastai.callback.schedule  # noqa: F401 -- imported for its side effect: it adds Learner.fit_one_cycle
 
-from ..core import (grad_norm, _check_number, _check_choice, Clipper, NormClipper, ValueClipper, AGCClipper,
+from ..core import (grad_norm, check_number, check_choice, Clipper, NormClipper, ValueClipper, AGCClipper,
                            AutoClipper, ZClipper)
 from ..callback import GradientClip, plot_grad_norms
 from .base import (Demo, log_slider, dropdown, digits, mlp, train_steps, Curve, plot_curves,
@@ -69,8 +69,8 @@ def norm_scaling(
     seeds:tuple=(0, 1, 2),                            # initialisation seeds (the median is over all of them)
 ) -> NormScaling:
     "Measure the gradient norm at initialisation across model widths, batch sizes and loss reductions"
-    n_batches = _check_number('n_batches', n_batches, 1, low_closed=True, integer=True)
-    for b in batch_sizes: _check_number('batch_sizes', b, 1, low_closed=True, integer=True)
+    n_batches = check_number('n_batches', n_batches, 1, low_closed=True, integer=True)
+    for b in batch_sizes: check_number('batch_sizes', b, 1, low_closed=True, integer=True)
     with torch_threads(1):
         by_width = [np.median(_init_norms(w, 64, 'mean', n_batches, seeds)) for w in widths]
         mean = [np.median(_init_norms(64, b, 'mean', n_batches, seeds)) for b in batch_sizes]
@@ -152,8 +152,8 @@ def run_task(
     exclude_head:bool=False,          # leave the last layer unclipped (as `AdaptiveGradientClip` does)
 ) -> ClipRun:
     "Train the task's net on digits with SGD (momentum 0.9, batches of 64), clipping with `clipper`"
-    if clipper is not None and not isinstance(clipper, Clipper): return _norm_run(_check_number('max_norm', clipper), lr, steps, seed)
-    steps = _check_number('steps', steps, 1, low_closed=True, integer=True)
+    if clipper is not None and not isinstance(clipper, Clipper): return _norm_run(check_number('max_norm', clipper), lr, steps, seed)
+    steps = check_number('steps', steps, 1, low_closed=True, integer=True)
     d, model = digits(), task_model(seed)
     rec = None if clipper is None else _Recorder(clipper, exclude_head)
     with torch_threads(1):
@@ -427,8 +427,8 @@ def digits_learner(
     metrics=None,         # fastai metrics (default: accuracy)
 ) -> Learner:
     "The tutorial's task as a fastai Learner on the CPU: digits, the 6-layer net of `task_model`, SGD or Adam"
-    opt = _check_choice('opt', opt, ('sgd', 'adam'))
-    bs = _check_number('bs', bs, 1, low_closed=True, integer=True)
+    opt = check_choice('opt', opt, ('sgd', 'adam'))
+    bs = check_number('bs', bs, 1, low_closed=True, integer=True)
     set_seed(seed, reproducible=True)
     d = digits()
     train = TensorDataset(d.x_train, d.y_train)

@@ -15,7 +15,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 
-from ..core import clip_grad_norm_, clip_grad_value_, _check_number, _check_choice
+from ..core import clip_grad_norm_, clip_grad_value_, check_number, check_choice
 from .base import Demo, slider, log_slider, dropdown, COLORS
 
 # %% auto #0
@@ -47,7 +47,7 @@ def rnn_states(
     steps:int=_STEPS,         # number of recurrent steps T
 ) -> np.ndarray:             # x_0 … x_T along the first axis
     "The states x_0, …, x_T of the one-neuron RNN x_t = w·σ(x_{t−1}) + b"
-    steps = _check_number('steps', steps, 1, low_closed=True, integer=True)
+    steps = check_number('steps', steps, 1, low_closed=True, integer=True)
     w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
     xs = [np.full(w.shape, float(x0))]
     for _ in range(steps): xs.append(w * _sigmoid(xs[-1])[0] + b)
@@ -60,7 +60,7 @@ def cliff_loss(
     target:float=_TARGET,     # target for σ(x_T)
 ) -> LossGrad:
     "Loss (σ(x_T) − target)² of the one-neuron RNN and its exact gradient, for any grid of (w, b)"
-    steps = _check_number('steps', steps, 1, low_closed=True, integer=True)
+    steps = check_number('steps', steps, 1, low_closed=True, integer=True)
     w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
     x, dw, db = np.full(w.shape, float(x0)), np.zeros(w.shape), np.zeros(w.shape)
     for _ in range(steps):
@@ -78,7 +78,7 @@ def find_cliff(
     tol:float=0.0,           # stop when the bracket is this narrow (0: to machine precision)
 ) -> float:
     "The bias b at which σ(x_T) crosses ½ for this `w`: the position of the cliff"
-    w = _check_number('w', w, 0, 20, high_closed=True)
+    w = check_number('w', w, 0, 20, high_closed=True)
     lo, hi = -w - 1.0, 1.0
     f = lambda b: float(_sigmoid(rnn_states(w, b, x0, steps)[-1])[0]) - 0.5
     if not (f(lo) < 0 < f(hi)): raise ValueError(f"no crossing of σ(x_T) = ½ for `w`={w} with b in [{lo}, {hi}]")
@@ -113,7 +113,7 @@ def cliff_steepness(
     n:int=401,               # grid points per zoom level
 ) -> Steepness:
     "The peak gradient norm on the cliff at `w`, and the gradient norm and loss `away` on either side"
-    away = _check_number('away', away)
+    away = check_number('away', away)
     bc = find_cliff(w)
     center, half, peak, b_peak = bc, away, -1.0, bc
     while True:                                      # zoom in on the peak until b can't be resolved any further
@@ -143,7 +143,7 @@ def loss_surface(
     n:int=241,               # grid points per axis
 ) -> Surface:
     "Loss and gradient norm of the one-neuron RNN on an n × n grid over `region` (cached)"
-    n = _check_number('n', n, 2, low_closed=True, integer=True)
+    n = check_number('n', n, 2, low_closed=True, integer=True)
     w0, w1, b0, b1 = (float(v) for v in region)
     if not (w0 < w1 and b0 < b1): raise ValueError(f"`region` must be (w_min, w_max, b_min, b_max) with min < max, got {region}")
     w, b = np.linspace(w0, w1, n), np.linspace(b0, b1, n)
@@ -189,10 +189,10 @@ def descend(
     x0:float=_X0, T:int=_STEPS, target:float=_TARGET,   # the RNN (see `cliff_loss`)
 ) -> DescentPath:
     "Gradient descent on the one-neuron RNN's loss from (w0, b0), optionally clipping each gradient"
-    lr, threshold = _check_number('lr', lr), _check_number('threshold', threshold)
-    steps = _check_number('steps', steps, 1, low_closed=True, integer=True)
-    w0, b0 = _check_number('w0', w0, None), _check_number('b0', b0, None)
-    _check_choice('clip', clip, (None, 'norm', 'value'))
+    lr, threshold = check_number('lr', lr), check_number('threshold', threshold)
+    steps = check_number('steps', steps, 1, low_closed=True, integer=True)
+    w0, b0 = check_number('w0', w0, None), check_number('b0', b0, None)
+    check_choice('clip', clip, (None, 'norm', 'value'))
     pts, losses = np.full((steps + 1, 2), np.nan), np.full(steps + 1, np.nan)
     norms, clipped = np.full(steps, np.nan), np.zeros(steps, dtype=bool)
     p = torch.zeros(2, dtype=torch.float64, requires_grad=True)   # holds g in .grad for the clip functions
@@ -224,7 +224,7 @@ class OneNeuronRNN(torch.nn.Module):
         super().__init__()
         self.w = torch.nn.Parameter(torch.tensor(float(w), dtype=torch.float64))
         self.b = torch.nn.Parameter(torch.tensor(float(b), dtype=torch.float64))
-        self.x0, self.steps, self.target = float(x0), _check_number('steps', steps, 1, low_closed=True, integer=True), target
+        self.x0, self.steps, self.target = float(x0), check_number('steps', steps, 1, low_closed=True, integer=True), target
     def forward(self):
         x = torch.tensor(self.x0, dtype=torch.float64)
         for _ in range(self.steps): x = self.w * torch.sigmoid(x) + self.b
@@ -277,7 +277,7 @@ def cliff_paths(
     clip:str='norm',               # 'norm' or 'value' for the clipped path
 ) -> dict:
     "The numbers behind `cliff_demo`: the surface, a plain and a clipped descent path, and a status message"
-    _check_choice('clip', clip, ('norm', 'value'))
+    check_choice('clip', clip, ('norm', 'value'))
     free = descend(w0, b0, lr, steps)
     safe = descend(w0, b0, lr, steps, clip=clip, threshold=threshold)
     label = f"{clip} clipping, {_THRESHOLD_NAME[clip]} = {threshold:.3g}"
@@ -416,7 +416,7 @@ def cliff_slice(
     n:int=801,               # points in the slice
 ) -> dict:
     "Loss and gradient norm along b at fixed `w`, centred on the cliff; with the wall's steepness"
-    zoom = _check_number('zoom', zoom)
+    zoom = check_number('zoom', zoom)
     st = cliff_steepness(w)
     off = np.linspace(-zoom, zoom, n | 1)            # an odd count, so the cliff itself is a sample
     r = cliff_loss(w, st.b_cliff + off)
@@ -467,8 +467,8 @@ def clip_vector(
     method:str='norm',       # 'norm' (`clip_grad_norm_`) or 'value' (`clip_grad_value_`)
 ) -> np.ndarray:
     "`g` clipped by `gradclip.core`'s norm or value clipping"
-    threshold = _check_number('threshold', threshold)
-    _check_choice('method', method, ('norm', 'value'))
+    threshold = check_number('threshold', threshold)
+    check_choice('method', method, ('norm', 'value'))
     p = torch.zeros(len(g), dtype=torch.float64, requires_grad=True)
     p.grad = torch.tensor(np.asarray(g, dtype=float))
     if method == 'norm': clip_grad_norm_(p, threshold)
@@ -496,7 +496,7 @@ def compare_clipping(
     threshold:float=1.0,            # the clipping threshold, in (0, inf)
 ) -> ClipComparison:
     "Norm- and value-clip the 2-D gradient (g_w, g_b) and measure how each changes its direction"
-    g = np.array([_check_number('g_w', g_w, None), _check_number('g_b', g_b, None)])
+    g = np.array([check_number('g_w', g_w, None), check_number('g_b', g_b, None)])
     n, v = clip_vector(g, threshold, 'norm'), clip_vector(g, threshold, 'value')
     an, av = _angle(g, n), _angle(g, v)
     msg = (f"‖g‖ = {np.linalg.norm(g):.3g}; norm-clipped: length {np.linalg.norm(n):.3g}, turned {an:.1f}°; "

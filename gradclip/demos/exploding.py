@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullLocator, FuncFormatter, MaxNLocator
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
-from ..core import _check_number, _check_choice
+from ..core import check_number, check_choice
 from .base import (Demo, slider, log_slider, dropdown, digits, mlp, train_steps, Curve,
                                  torch_threads, COLORS)
 
@@ -65,9 +65,9 @@ def propagate(
     activation:str='relu',   # 'relu', 'tanh' or 'linear'
 ) -> Propagation:
     "Predict each layer's pre-activation variance and backward gradient factor from the initialisation alone"
-    depth = _check_number('depth', depth, 1, low_closed=True, integer=True)
-    gain = _check_number('gain', gain)
-    activation = _check_choice('activation', activation, _ACTS)
+    depth = check_number('depth', depth, 1, low_closed=True, integer=True)
+    gain = check_number('gain', gain)
+    activation = check_choice('activation', activation, _ACTS)
     return _propagate(np.asarray(q0, dtype=float), depth, _C[activation] * gain**2, activation)
 
 def _propagate(q0:np.ndarray, depth:int, s2, activation:str) -> Propagation:
@@ -90,9 +90,9 @@ def growth_factors(
 ) -> tuple[np.ndarray, np.ndarray]:
     "Per-layer growth of the activation norm and of the gradient norm after `depth` layers, for each gain"
     gains = np.asarray(gains, dtype=float)
-    for g in gains.flat: _check_number('gains', float(g))
-    depth = _check_number('depth', depth, 2, low_closed=True, integer=True)
-    activation = _check_choice('activation', activation, _ACTS)
+    for g in gains.flat: check_number('gains', float(g))
+    depth = check_number('depth', depth, 2, low_closed=True, integer=True)
+    activation = check_choice('activation', activation, _ACTS)
     p = _propagate(np.full(gains.shape, float(q0)), depth, _C[activation] * gains**2, activation)   # all gains at once
     return np.sqrt(p.q[-1] / p.q[-2]), np.sqrt(p.chi[-1])
 
@@ -152,12 +152,12 @@ def layer_norms(
     bs:int=64,               # batch size, in [1, 1500]
 ) -> LayerNorms:
     "Measure and predict per-layer activation and gradient norms of an MLP at initialisation, on digits"
-    depth = _check_number('depth', depth, 2, 200, low_closed=True, high_closed=True, integer=True)
-    gain = _check_number('gain', gain)
-    activation = _check_choice('activation', activation, _ACTS)
-    width = _check_number('width', width, 1, 4096, low_closed=True, high_closed=True, integer=True)
-    n_seeds = _check_number('n_seeds', n_seeds, 1, 100, low_closed=True, high_closed=True, integer=True)
-    bs = _check_number('bs', bs, 1, 1500, low_closed=True, high_closed=True, integer=True)
+    depth = check_number('depth', depth, 2, 200, low_closed=True, high_closed=True, integer=True)
+    gain = check_number('gain', gain)
+    activation = check_choice('activation', activation, _ACTS)
+    width = check_number('width', width, 1, 4096, low_closed=True, high_closed=True, integer=True)
+    n_seeds = check_number('n_seeds', n_seeds, 1, 100, low_closed=True, high_closed=True, integer=True)
+    bs = check_number('bs', bs, 1, 1500, low_closed=True, high_closed=True, integer=True)
     return _layer_norms(depth, gain, activation, width, n_seeds, bs)
 
 @functools.lru_cache(maxsize=256)
@@ -322,9 +322,9 @@ def clipping_runs(
     seed:int=0,              # seed for the init and the batches
 ) -> dict:
     "Train a deep ReLU MLP on digits without clipping, with clipping, and with a good init: curves and a summary"
-    lr, max_norm, gain = _check_number('lr', lr), _check_number('max_norm', max_norm), _check_number('gain', gain)
-    depth = _check_number('depth', depth, 1, 50, low_closed=True, high_closed=True, integer=True)
-    steps = _check_number('steps', steps, 1, 1000, low_closed=True, high_closed=True, integer=True)
+    lr, max_norm, gain = check_number('lr', lr), check_number('max_norm', max_norm), check_number('gain', gain)
+    depth = check_number('depth', depth, 1, 50, low_closed=True, high_closed=True, integer=True)
+    steps = check_number('steps', steps, 1, 1000, low_closed=True, high_closed=True, integer=True)
     curves = {f'gain {gain:g}, no clipping': _run(lr, None, gain, depth, steps, seed),
               f'gain {gain:g}, max_norm = {max_norm:.3g}': _run(lr, max_norm, gain, depth, steps, seed)}
     if gain != 1: curves['gain 1 (He init), no clipping'] = _run(lr, None, 1.0, depth, steps, seed)

@@ -21,7 +21,7 @@ from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.optimizer import SGD
 
-from ..core import grad_norm, clip_grad_norm_, _check_number, _check_choice
+from ..core import grad_norm, clip_grad_norm_, check_number, check_choice
 from ..callback import GradientClip
 from ..fp16 import (FP16Fractions, fp16_fractions, FP16_MAX, FP16_MIN_NORMAL,
                            FP16_MIN_SUBNORMAL)
@@ -46,7 +46,7 @@ def digits_gradients(
     seed:int=0,      # seed for the weights and the batches
 ) -> DigitsGradients:
     "Nonzero gradient entries of an MLP on the digits after `steps` training steps (cached)"
-    steps = _check_number('steps', steps, 0, low_closed=True, integer=True)
+    steps = check_number('steps', steps, 0, low_closed=True, integer=True)
     d, ce = digits(), nn.functional.cross_entropy
     model = mlp(64, 10, depth=3, width=64, seed=seed)
     with torch_threads(1):
@@ -74,8 +74,8 @@ def fp16_histogram(
     bins_per_decade:int=4,      # histogram resolution, in [1, 20]
 ) -> ScaledHistogram:
     "Histogram of |2**log2_scale × grads| on a log axis, with the fractions fp16 loses"
-    log2_scale = _check_number('log2_scale', log2_scale, -24, 64, low_closed=True, high_closed=True)
-    bins_per_decade = _check_number('bins_per_decade', bins_per_decade, 1, 20, low_closed=True, high_closed=True, integer=True)
+    log2_scale = check_number('log2_scale', log2_scale, -24, 64, low_closed=True, high_closed=True)
+    bins_per_decade = check_number('bins_per_decade', bins_per_decade, 1, 20, low_closed=True, high_closed=True, integer=True)
     scale = 2.0 ** log2_scale
     a = grads.detach().float().abs().flatten()
     a = a[a > 0].double() * scale
@@ -102,7 +102,7 @@ def fp16_fraction_curve(
 ) -> FractionCurve:
     "`fp16_fractions` of `grads` at each loss scale 2**k for k in `log2_scales`"
     if log2_scales is None: log2_scales = range(33)
-    ks = np.asarray([_check_number('log2_scales', k, -24, 64, low_closed=True, high_closed=True) for k in log2_scales])
+    ks = np.asarray([check_number('log2_scales', k, -24, 64, low_closed=True, high_closed=True) for k in log2_scales])
     fs = np.array([fp16_fractions(grads, 2.0 ** k) for k in ks]).reshape(len(ks), 3)
     return FractionCurve(ks, fs[:, 0], fs[:, 1], fs[:, 2])
 
@@ -202,7 +202,7 @@ def fp16_range_demo(
     log2_scale:int=0,       # initial loss scale, as a power of two, in [0, 32]
 ) -> Demo:
     "Real gradients against fp16's range: a loss-scale slider moves the histogram; the fractions lost at every scale beside it"
-    log2_scale = _check_number('log2_scale', log2_scale, 0, 32, low_closed=True, high_closed=True, integer=True)
+    log2_scale = check_number('log2_scale', log2_scale, 0, 32, low_closed=True, high_closed=True, integer=True)
     grads = {s: digits_gradients(s) for s in steps}          # computed now, so that moving a control only redraws
     labels = {(f'at initialisation (loss {g.loss:.2g})' if s == 0 else f'after {s} steps (loss {g.loss:.2g})'): s
               for s, g in grads.items()}
@@ -234,9 +234,9 @@ def digits_learner(
     seed:int=0,            # seed for the weights and the batches
 ) -> Learner:
     "A fastai `Learner`: an MLP on the digits, one epoch of `steps` seeded batches, SGD, no validation"
-    steps = _check_number('steps', steps, 1, low_closed=True, integer=True)
-    bs = _check_number('bs', bs, 1, low_closed=True, integer=True)
-    lr = _check_number('lr', lr)
+    steps = check_number('steps', steps, 1, low_closed=True, integer=True)
+    bs = check_number('bs', bs, 1, low_closed=True, integer=True)
+    lr = check_number('lr', lr)
     d, idx = digits(), _batch_indices(steps, bs, seed)
     items = list(zip(d.x_train[idx], d.y_train[idx]))
     dls = DataLoaders(DataLoader(items, bs=bs, shuffle=False), DataLoader(items[:bs], bs=bs), device='cpu')
@@ -271,8 +271,8 @@ def scaler_run(
     seed:int=0,
 ) -> ScalerRun:
     "Train a digits MLP in fp16 from a given loss scale; record the scale and the skipped steps (cached)"
-    k = _check_number('log2_init_scale', log2_init_scale, 0, 64, low_closed=True, high_closed=True)
-    gi = _check_number('growth_interval', growth_interval, 1, low_closed=True, integer=True)
+    k = check_number('log2_init_scale', log2_init_scale, 0, 64, low_closed=True, high_closed=True)
+    gi = check_number('growth_interval', growth_interval, 1, low_closed=True, integer=True)
     rec = _Losses()
     learn = _fit(digits_learner(steps, lr=lr, cbs=[rec], seed=seed).to_amp(init_scale=2.0 ** k, growth_interval=gi))
     mp = learn.any_device_mixed_precision
@@ -308,8 +308,8 @@ def predict_initial_skips(
     bs:int=32, depth:int=2, width:int=64, seed:int=0,   # as for `digits_learner`
 ) -> SkipPrediction:
     "Predict the skipped steps at the start of a `digits_learner` fp16 run: halve the scale until scale × max|g| ≤ 65504"
-    k = _check_number('log2_init_scale', log2_init_scale, 0, 64, low_closed=True, high_closed=True)
-    n_batches = _check_number('n_batches', n_batches, 1, low_closed=True, integer=True)
+    k = check_number('log2_init_scale', log2_init_scale, 0, 64, low_closed=True, high_closed=True)
+    n_batches = check_number('n_batches', n_batches, 1, low_closed=True, integer=True)
     safe = _safe_log2_scales(n_batches, bs, depth, width, seed)
     i = 0
     while i < len(safe) and k > safe[i]: k, i = k - 1, i + 1
@@ -353,7 +353,7 @@ def loss_scale_demo(
     steps:int=60,             # training steps per run
 ) -> Demo:
     "An fp16 run from a chosen initial loss scale: the scale the GradScaler used at each step, the skipped steps, the loss"
-    k = _check_number('log2_init_scale', log2_init_scale, 8, 40, low_closed=True, high_closed=True, integer=True)
+    k = check_number('log2_init_scale', log2_init_scale, 8, 40, low_closed=True, high_closed=True, integer=True)
     def compute(log2_init_scale, growth_interval):
         run = scaler_run(log2_init_scale, growth_interval, steps)
         return dict(run=run, reference=scaler_run(16, 2000, steps), growth_interval=growth_interval, message=run.message)
@@ -367,7 +367,7 @@ class ClipBeforeUnscale(Callback):
     order, run_valid = MixedPrecision.order - 1, False    # before mixed precision unscales: wrong on purpose
 
     def __init__(self, max_norm:float=1.):                 # threshold, applied to the *scaled* norm, in (0, inf)
-        self.max_norm = _check_number('max_norm', max_norm)
+        self.max_norm = check_number('max_norm', max_norm)
 
     def before_step(self): clip_grad_norm_(list(self.learn.model.parameters()), self.max_norm)
 
@@ -402,9 +402,9 @@ def clip_order_run(
     seed:int=0,
 ) -> ClipOrderRun:
     "One fp16 run of a digits MLP at a fixed loss scale, clipping after unscaling, before it (the bug), or not at all (cached)"
-    clip = _check_choice('clip', clip, _CLIP_CHOICES)
-    max_norm = _check_number('max_norm', max_norm)
-    k = _check_number('log2_scale', log2_scale, 0, 32, low_closed=True, high_closed=True)
+    clip = check_choice('clip', clip, _CLIP_CHOICES)
+    max_norm = check_number('max_norm', max_norm)
+    k = check_number('log2_scale', log2_scale, 0, 32, low_closed=True, high_closed=True)
     first, last, losses = _NormSpy(MixedPrecision.order - 1.5), _NormSpy(GradientClip.order + 1), _Losses()
     cbs = [first, last, losses]
     if clip == 'after_unscale': cbs.append(GradientClip(max_norm))
@@ -453,8 +453,8 @@ def clip_order_demo(
     steps:int=40,            # training steps per run
 ) -> Demo:
     "Three fp16 runs — no clipping, `GradientClip` (after unscaling), and clipping the scaled gradients (the bug)"
-    max_norm = _check_number('max_norm', max_norm, 0.01, 10, low_closed=True, high_closed=True)
-    log2_scale = _check_number('log2_scale', log2_scale, 0, 20, low_closed=True, high_closed=True, integer=True)
+    max_norm = check_number('max_norm', max_norm, 0.01, 10, low_closed=True, high_closed=True)
+    log2_scale = check_number('log2_scale', log2_scale, 0, 20, low_closed=True, high_closed=True, integer=True)
     def compute(max_norm, log2_scale):
         max_norm = float(f'{max_norm:.3g}')         # log-slider values: round so the cache sees repeats
         runs = {'no clipping': clip_order_run('none', 1.0, log2_scale, steps),

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from matplotlib.figure import Figure
 
-from ..core import grad_norm, clip_grad_norm_, _check_number, _check_choice
+from ..core import grad_norm, clip_grad_norm_, check_number, check_choice
 from .base import Demo, Curve, slider, log_slider, dropdown, plot_curves, torch_threads, COLORS
 
 # %% auto #0
@@ -55,8 +55,8 @@ def adding_problem(
     generator:torch.Generator|None=None,      # draw from this generator instead (ignores `seed`), for a stream of batches
 ) -> tuple[Tensor, Tensor]:                   # inputs (n, T, 2): value, marker; targets (n, 1)
     "`n` sequences of the adding problem: the target is the sum of the two values whose marker is 1"
-    n = _check_number('n', n, 1, low_closed=True, integer=True)
-    T = _check_number('T', T, 2, low_closed=True, integer=True)
+    n = check_number('n', n, 1, low_closed=True, integer=True)
+    T = check_number('T', T, 2, low_closed=True, integer=True)
     g = generator if generator is not None else torch.Generator().manual_seed(seed)
     values = torch.rand(n, T, generator=g)
     first, second = torch.randint(0, T // 2, (n,), generator=g), torch.randint(T // 2, T, (n,), generator=g)
@@ -90,7 +90,7 @@ def spectral_matrix(
     seed:int=0,        # seed for the Gaussian entries
 ) -> Tensor:
     "A random Gaussian n × n matrix rescaled so that its spectral radius is `radius`"
-    n, radius = _check_number('n', n, 1, low_closed=True, integer=True), _check_number('radius', radius)
+    n, radius = check_number('n', n, 1, low_closed=True, integer=True), check_number('radius', radius)
     g = torch.Generator().manual_seed(seed)
     w = torch.randn(n, n, generator=g, dtype=torch.float64) / math.sqrt(n)
     return (w * (radius / torch.linalg.eigvals(w).abs().max())).float()
@@ -115,8 +115,8 @@ class VanillaRNN(nn.Module):
         seed:int=0,                # seed for the initial weights
     ):
         super().__init__()
-        hidden = _check_number('hidden', hidden, 1, low_closed=True, integer=True)
-        self.activation, self.radius = _check_choice('activation', activation, tuple(_RNN_ACTIVATIONS)), _check_number('radius', radius)
+        hidden = check_number('hidden', hidden, 1, low_closed=True, integer=True)
+        self.activation, self.radius = check_choice('activation', activation, tuple(_RNN_ACTIVATIONS)), check_number('radius', radius)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.w_ih, self.readout = nn.Linear(n_in, hidden), nn.Linear(hidden, n_out)
@@ -143,7 +143,7 @@ class LSTMNet(nn.Module):
         seed:int=0,                # seed for the initial weights
     ):
         super().__init__()
-        hidden = _check_number('hidden', hidden, 1, low_closed=True, integer=True)
+        hidden = check_number('hidden', hidden, 1, low_closed=True, integer=True)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.lstm, self.readout = nn.LSTM(n_in, hidden, batch_first=True), nn.Linear(hidden, n_out)
@@ -167,7 +167,7 @@ def growth_per_step(
     skip:int=10,        # leave out the last `skip` steps (the transient next to the loss), in [0, inf)
 ) -> float:             # > 1: the gradient explodes going back in time; < 1: it vanishes
     "Factor by which ‖∂L/∂h_t‖ grows per step back in time: exp(-slope) of a line fitted to log-norm against t"
-    skip = _check_number('skip', skip, 0, low_closed=True, integer=True)
+    skip = check_number('skip', skip, 0, low_closed=True, integer=True)
     norms = np.asarray(norms, dtype=float)[:len(norms) - skip]
     t = np.arange(len(norms))
     ok = np.isfinite(norms) & (norms > 0)
@@ -200,11 +200,11 @@ def train_adding(
     on_step:Callable|None=None,   # called as on_step(i, model) after optimizer step i, to record anything else
 ) -> Curve:
     "Train on fresh batches of the adding problem, optionally clipping the gradient norm; stop at the first NaN/inf"
-    T, steps = _check_number('T', T, 2, low_closed=True, integer=True), _check_number('steps', steps, 1, low_closed=True, integer=True)
-    lr, bs = _check_number('lr', lr), _check_number('bs', bs, 1, low_closed=True, integer=True)
-    if max_norm is not None: max_norm = _check_number('max_norm', max_norm)
-    _check_choice('optimizer', optimizer, ('sgd', 'adam'))
-    opt = (torch.optim.SGD(model.parameters(), lr=lr, momentum=_check_number('momentum', momentum, 0, 1, low_closed=True))
+    T, steps = check_number('T', T, 2, low_closed=True, integer=True), check_number('steps', steps, 1, low_closed=True, integer=True)
+    lr, bs = check_number('lr', lr), check_number('bs', bs, 1, low_closed=True, integer=True)
+    if max_norm is not None: max_norm = check_number('max_norm', max_norm)
+    check_choice('optimizer', optimizer, ('sgd', 'adam'))
+    opt = (torch.optim.SGD(model.parameters(), lr=lr, momentum=check_number('momentum', momentum, 0, 1, low_closed=True))
            if optimizer == 'sgd' else torch.optim.Adam(model.parameters(), lr=lr))
     g, params = torch.Generator().manual_seed(seed), list(model.parameters())
     losses, norms, clipped = np.full(steps, np.nan), np.full(steps, np.nan), np.zeros(steps, dtype=bool)
@@ -247,7 +247,7 @@ def bptt_profile(
     seed:int=0,               # seed for the weights and the batch
 ) -> BPTTProfile:
     "‖∂L/∂h_t‖ through time for a freshly initialised RNN, with the eigenvalues of W_hh and the fitted growth factor"
-    T = _check_number('T', T, 12, low_closed=True, integer=True)
+    T = check_number('T', T, 12, low_closed=True, integer=True)
     model = VanillaRNN(hidden=hidden, radius=radius, activation=activation, seed=seed)
     norms = state_grad_norms(model, T, seed=seed)
     eig = np.linalg.eigvals(model.w_hh.detach().double().numpy())
@@ -314,7 +314,7 @@ def clipping_runs(
     seed:int=0,               # seed for the weights and batches (the same for both runs)
 ) -> dict:                    # curves, radii: label -> `Curve`, ρ(W_hh) per step; max_norm; message
     "Train a vanilla RNN on the adding problem with and without gradient-norm clipping"
-    max_norm = _check_number('max_norm', max_norm)
+    max_norm = check_number('max_norm', max_norm)
     (plain, r_plain), (clipped, r_clipped) = _rnn_run(T, radius, lr, None, steps, seed), _rnn_run(T, radius, lr, max_norm, steps, seed)
     def status(c, name):
         if c.diverged_at is not None: return f'{name}: diverged at step {c.diverged_at}'
