@@ -6,7 +6,7 @@ Docs: https://gradclip.github.io/gradclip/callback.html.md"""
 
 # %% ../nbs/01_callback.ipynb #9403a794
 from __future__ import annotations
-import math, warnings
+import inspect, math, warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,17 +14,18 @@ import torch
 from torch import Tensor, nn
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
-from fastcore.meta import delegates
 from fastai.callback.core import Callback, CancelStepException
 from fastai.callback.fp16 import MixedPrecision
+from fastai.callback.schedule import LRFinder
 from fastai.learner import Learner
 from fastai.torch_core import rank_distrib
 
-from .core import (Clipper, NormClipper, ValueClipper, AGCClipper, AutoClipper, ZClipper, StepLog,
-                           check_choice)
+from .core import (Clipper, ClipStats, HyperParam, NormClipper, ValueClipper, AGCClipper, AutoClipper, ZClipper, StepLog,
+                   grad_norm, check_bool, check_choice)
 
 # %% auto #0
-__all__ = ['ClipCallback', 'GradientClip', 'GradientClipValue', 'AdaptiveGradientClip', 'AutoClip', 'ZClip', 'plot_grad_norms']
+__all__ = ['ClipCallback', 'GradientClip', 'GradientClipValue', 'AdaptiveGradientClip', 'AutoClip', 'ZClip', 'plot_grad_norms',
+           'clip_callbacks']
 
 # %% ../nbs/01_callback.ipynb #2f7eed25
 _NONFINITE_CHOICES = ('skip', 'raise', 'ignore')
@@ -32,41 +33,81 @@ _NONFINITE_CHOICES = ('skip', 'raise', 'ignore')
 class ClipCallback(Callback):
     "Clip gradients with `clipper` before each optimizer step; skip non-finite steps; record norms on the device"
     order, run_valid = MixedPrecision.order + 1, False
+    last: ClipStats|None = None    # what the latest step saw, published for other callbacks (the monitor, metrics)
+    epoch_start: int = 0           # the row of `log` where the current epoch's steps begin
 
     def __init__(self,
-        clipper:Clipper,            # the clipping method (see `gradclip.core`)
+        clipper:Clipper,            # the clipping method (see `gradclip.core`); its settings become this callback's
+        *,
         on_nonfinite:str='skip',    # a NaN/inf total norm: 'skip' the step, 'raise' an error, or 'ignore' it
         record:bool=True,           # keep each step's norm, threshold and clipped flag (on the device)
     ):
+        if not isinstance(clipper, Clipper): raise TypeError(f"`clipper` must be a gradclip Clipper, got {type(clipper).__name__}")
         self.clipper = clipper
         self.on_nonfinite = check_choice('on_nonfinite', on_nonfinite, _NONFINITE_CHOICES)
-        self.record = record
+        self.record = check_bool('record', record)
         self.log = StepLog('norm', 'threshold', 'clipped')
-        self.n_skipped, self._epoch_start = 0, 0
+        self.n_skipped, self._trial = 0, None
+
+    # the clipper's settings read and write through the callback, as fastai's `learn.gradient_clip.max_norm = 0.5`
+    def __getattr__(self, name):
+        clipper = self.__dict__.get('clipper')
+        if clipper is not None and name in HyperParam.names(type(clipper)): return getattr(clipper, name)
+        return super().__getattr__(name)
+
+    def __setattr__(self, name, value):
+        clipper = self.__dict__.get('clipper')
+        if clipper is not None and name in HyperParam.names(type(clipper)): setattr(clipper, name, value)
+        else: super().__setattr__(name, value)
 
     def clip_params(self) -> list[Tensor]:
         "The parameters whose gradients are clipped: all of the model's, unless a subclass says otherwise"
         return list(self.learn.model.parameters())
 
-    def before_fit(self): self._skipped_this_fit = 0
-    def before_train(self): self._epoch_start = len(self.log)
+    def before_fit(self):
+        self._restore_after_trial()      # an `lr_find` that was interrupted before its end
+        self._skipped_this_fit = 0
+        # fastai's lr_find diverges on purpose: what it shows the clipper must not become the real run's history
+        if any(isinstance(cb, LRFinder) for cb in self.learn.cbs):
+            self._trial = (self.clipper.state_dict(), len(self.log), self.n_skipped)
+
+    def before_train(self): self.epoch_start = len(self.log)
 
     def before_step(self):
-        norm = self.clipper(self.clip_params())
-        if self.record: self.log.append(*self.clipper.last)
+        clip = self.clip_params()
+        self.clipper(clip)
+        self.last = self._with_unclipped(clip, self.clipper.last)
+        if self.record: self.log.append(*self.last)
         # fp16 mixed precision: the GradScaler has already skipped any step whose gradients overflowed
         if self.on_nonfinite == 'ignore' or _scaler_enabled(self.learn): return
-        if not torch.isfinite(norm):   # the one host sync of a step, needed to decide whether to take it
+        if not torch.isfinite(self.last.norm):   # the one host sync of a step, needed to decide whether to take it
             self.n_skipped += 1; self._skipped_this_fit += 1
             if self.on_nonfinite == 'raise':
-                raise FloatingPointError(f"{type(self).__name__}: the gradient norm is {norm.item()} at epoch {self.epoch}, "
-                                         f"batch {self.iter}. Lower the learning rate, or pass on_nonfinite='skip'.")
+                raise FloatingPointError(f"{type(self).__name__}: the gradient norm is {self.last.norm.item()} at epoch "
+                                         f"{self.epoch}, batch {self.iter}. Lower the learning rate, or pass on_nonfinite='skip'.")
             raise CancelStepException()
 
+    def _with_unclipped(self, clip:list[Tensor], stats:ClipStats) -> ClipStats:
+        "`stats` with the norm taken over every gradient the optimizer applies, not only the clipped ones"
+        if type(self).clip_params is ClipCallback.clip_params: return stats   # all of them were clipped
+        ids = {id(p) for p in clip}
+        rest = [p for p in self.learn.model.parameters() if p.grad is not None and id(p) not in ids]
+        if not rest: return stats
+        p = getattr(self.clipper, 'norm_type', 2.0)
+        rest_norm = grad_norm(rest, p)
+        return stats._replace(norm=torch.linalg.vector_norm(torch.stack([stats.norm, rest_norm.to(stats.norm)]), p))
+
     def after_fit(self):
-        if self._skipped_this_fit and not rank_distrib():
+        if self._skipped_this_fit and not rank_distrib() and self._trial is None:
             warnings.warn(f"{type(self).__name__} skipped {self._skipped_this_fit} optimizer step(s) whose gradients were "
                           "not finite (NaN/inf); weights and optimizer state were left unchanged on those steps.")
+        self._restore_after_trial()
+
+    def _restore_after_trial(self):
+        if self._trial is None: return
+        state, n_rows, n_skipped = self._trial
+        self.clipper.load_state_dict(state); self.log.truncate(n_rows)
+        self.n_skipped, self._trial, self.last = n_skipped, None, None
 
     # what was recorded, copied to the host
     @property
@@ -77,7 +118,7 @@ class ClipCallback(Callback):
     def clipped(self) -> Tensor: "Whether each recorded step was clipped"; return self.log['clipped'].bool()
 
     def clipped_fraction(self, since:int=0) -> float:
-        "Fraction of recorded steps from `since` on that were clipped"
+        "Fraction of recorded steps from row `since` on that were clipped (`since=self.epoch_start`: this epoch's)"
         c = self.log.tensor()[since:, 2]
         return c.mean().item() if len(c) else math.nan
 
@@ -85,10 +126,21 @@ class ClipCallback(Callback):
         "Everything needed to resume: the clipper's state, the record, the skip count"
         return {'clipper': self.clipper.state_dict(), 'log': self.log.state_dict(), 'n_skipped': self.n_skipped}
 
-    def load_state_dict(self, state:dict):
-        self.clipper.load_state_dict(state['clipper'])
-        self.log.load_state_dict(state['log'])
-        self.n_skipped = state['n_skipped']
+    def check_state_dict(self, state_dict:dict):
+        "Raise naming what is wrong if `state_dict` cannot be loaded into this callback; change nothing"
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or set(state_dict) != {'clipper', 'log', 'n_skipped'}:
+            raise ValueError(f"{name}: the state must be a dict with 'clipper', 'log' and 'n_skipped'")
+        n = state_dict['n_skipped']
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0: raise ValueError(f"{name}: 'n_skipped' must be an integer >= 0, got {n!r}")
+        self.clipper.check_state_dict(state_dict['clipper'])
+        self.log.check_state_dict(state_dict['log'])
+
+    def load_state_dict(self, state_dict:dict):
+        self.check_state_dict(state_dict)
+        self.clipper.load_state_dict(state_dict['clipper'])
+        self.log.load_state_dict(state_dict['log'])
+        self.n_skipped = state_dict['n_skipped']
 
     def __repr__(self): return f"{type(self).__name__}: {self.clipper!r}"
 
@@ -101,23 +153,34 @@ def _scaler_enabled(learn) -> bool:
 class GradientClip(ClipCallback):
     "Clip the norm of the gradients to `max_norm` (a drop-in for fastai's `GradientClip`)"
     def __init__(self,
-        max_norm:float=1.,          # threshold on the total gradient norm, in (0, inf)
-        norm_type:float=2.0,        # order of the p-norm, in (0, inf]
+        max_norm:float=1.,          # threshold on the total gradient norm, in (0, inf]; `inf` only measures
+        norm_type:float=2.0,        # order of the p-norm, in (0, inf]; 'inf' too
+        *,
         on_nonfinite:str='skip',    # a NaN/inf total norm: 'skip' the step, 'raise' an error, or 'ignore' it
         record:bool=True,           # keep each step's norm, threshold and clipped flag (on the device)
     ):
-        super().__init__(NormClipper(max_norm, norm_type), on_nonfinite, record)
-        self.max_norm, self.norm_type = self.clipper.max_norm, self.clipper.norm_type
+        super().__init__(NormClipper(max_norm, norm_type), on_nonfinite=on_nonfinite, record=record)
 
 # %% ../nbs/01_callback.ipynb #ee7339f3
+def _clipper_params(clipper_cls:type):
+    "Give a clip callback's `__init__(self, *args, ..., **kwargs)` the parameters of `clipper_cls` as its own: one source for names, defaults and docs"
+    def deco(init):
+        own = inspect.signature(init).parameters
+        theirs = [p for n, p in inspect.signature(clipper_cls.__init__).parameters.items() if n != 'self']
+        init.__signature__ = inspect.Signature([own['self'], *theirs, *(p for p in own.values() if p.kind == p.KEYWORD_ONLY)])
+        init.__delwrap__ = clipper_cls.__init__     # docments (show_doc) read the clipper's parameter comments
+        return init
+    return deco
+
 class GradientClipValue(ClipCallback):
     "Clamp every gradient entry into [-clip_value, clip_value]"
-    def __init__(self,
-        clip_value:float,           # largest absolute value a gradient entry may keep, in (0, inf)
+    @_clipper_params(ValueClipper)
+    def __init__(self, *args,
         on_nonfinite:str='skip',    # a NaN/inf total norm: 'skip' the step, 'raise' an error, or 'ignore' it
         record:bool=True,           # keep each step's norm and clipped flag (on the device)
+        **kwargs,
     ):
-        super().__init__(ValueClipper(clip_value), on_nonfinite, record)
+        super().__init__(ValueClipper(*args, **kwargs), on_nonfinite=on_nonfinite, record=record)
 
 # %% ../nbs/01_callback.ipynb #131dc621
 def _head_params(model:nn.Module) -> list[Tensor]:
@@ -128,15 +191,15 @@ def _head_params(model:nn.Module) -> list[Tensor]:
 
 class AdaptiveGradientClip(ClipCallback):
     "Unit-wise adaptive gradient clipping (AGC, Brock et al. 2021)"
-    def __init__(self,
-        clip_factor:float=0.01,     # λ: largest ratio of a unit's gradient norm to its weight norm, in (0, inf)
-        eps:float=1e-3,             # floor on weight norms, in [0, inf)
+    @_clipper_params(AGCClipper)
+    def __init__(self, *args,
         exclude_head:bool=True,     # leave the last layer (the classifier) unclipped, as the paper recommends
-        on_nonfinite:str='skip',    # a NaN/inf total norm: 'skip' the step, 'raise' an error, or 'ignore' it
+        on_nonfinite:str='skip',    # a NaN/inf gradient anywhere in the model: 'skip' the step, 'raise', or 'ignore' it
         record:bool=True,           # keep each step's norm and clipped flag (on the device)
+        **kwargs,
     ):
-        super().__init__(AGCClipper(clip_factor, eps), on_nonfinite, record)
-        self.exclude_head = exclude_head
+        super().__init__(AGCClipper(*args, **kwargs), on_nonfinite=on_nonfinite, record=record)
+        self.exclude_head = check_bool('exclude_head', exclude_head)
 
     def clip_params(self):
         params = super().clip_params()
@@ -147,23 +210,23 @@ class AdaptiveGradientClip(ClipCallback):
 # %% ../nbs/01_callback.ipynb #f3d064e2
 class AutoClip(ClipCallback):
     "AutoClip: clip to the `quantile` of the last `history` gradient norms (Seetharaman et al. 2020)"
-    def __init__(self,
-        quantile:float=0.9,         # which quantile of past norms becomes the threshold, in (0, 1]
-        history:int=1000,           # how many past norms to remember, in [1, inf)
+    @_clipper_params(AutoClipper)
+    def __init__(self, *args,
         on_nonfinite:str='skip',    # a NaN/inf total norm: 'skip' the step, 'raise' an error, or 'ignore' it
         record:bool=True,           # keep each step's norm, threshold and clipped flag (on the device)
+        **kwargs,
     ):
-        super().__init__(AutoClipper(quantile, history), on_nonfinite, record)
+        super().__init__(AutoClipper(*args, **kwargs), on_nonfinite=on_nonfinite, record=record)
 
 class ZClip(ClipCallback):
     "ZClip: clip gradient-norm spikes found by z-score against an EMA of the norm (Kumar et al. 2025)"
-    @delegates(ZClipper)        # one source for ZClip's parameters, defaults and docs: the clipper's
-    def __init__(self,
+    @_clipper_params(ZClipper)
+    def __init__(self, *args,
         on_nonfinite:str='skip',    # a NaN/inf total norm: 'skip' the step, 'raise' an error, or 'ignore' it
         record:bool=True,           # keep each step's norm, threshold and clipped flag (on the device)
-        **kwargs,                   # ZClipper's parameters, with its defaults: alpha, z_thresh, max_grad_norm, eps, warmup_steps, ...
+        **kwargs,
     ):
-        super().__init__(ZClipper(**kwargs), on_nonfinite, record)
+        super().__init__(ZClipper(*args, **kwargs), on_nonfinite=on_nonfinite, record=record)
 
 # %% ../nbs/01_callback.ipynb #7dfedeef
 from matplotlib.ticker import LogFormatter
@@ -218,22 +281,33 @@ def plot(self:ClipCallback, ax=None):
     return plot_grad_norms(self.norms, self.thresholds, self.clipped, ax=ax, title=f'{type(self).__name__}: gradient norm per step')
 
 # %% ../nbs/01_callback.ipynb #b05088b0
-def _clip_cbs(learn) -> list[ClipCallback]: return [cb for cb in learn.cbs if isinstance(cb, ClipCallback)]
+def clip_callbacks(learn:Learner) -> list[ClipCallback]:
+    "The clip callbacks of `learn`, in the order they run"
+    return [cb for cb in learn.cbs if isinstance(cb, ClipCallback)]
+
+def _state_keys(cbs:list[ClipCallback]) -> list[str]:
+    "A key per callback: its fastai name, numbered when two callbacks share one (`auto_clip_0`, `auto_clip_1`)"
+    names = [cb.name for cb in cbs]
+    return [n if names.count(n) == 1 else f'{n}_{names[:i].count(n)}' for i, n in enumerate(names)]
 
 @patch
 def save_clip_state(self:Learner, file:str) -> Path:
     "Save the state of every clip callback to `self.path/self.model_dir/{file}_clip.pth`"
     path = self.path/self.model_dir/f'{file}_clip.pth'
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({cb.name: cb.state_dict() for cb in _clip_cbs(self)}, path)
+    cbs = clip_callbacks(self)
+    torch.save(dict(zip(_state_keys(cbs), (cb.state_dict() for cb in cbs))), path)
     return path
 
 @patch
 def load_clip_state(self:Learner, file:str, device=None) -> Learner:
-    "Restore the clip callbacks' state saved by `save_clip_state(file)`"
+    "Restore the clip callbacks' state saved by `save_clip_state(file)`; all of it is checked before any of it is applied"
     path = self.path/self.model_dir/f'{file}_clip.pth'
     state = torch.load(path, map_location=device or getattr(self.dls, 'device', None), weights_only=True)
-    cbs = {cb.name: cb for cb in _clip_cbs(self)}
+    cbs = dict(zip(_state_keys(clip_callbacks(self)), clip_callbacks(self)))
     if missing := set(state) - set(cbs): raise ValueError(f"{path} holds state for {', '.join(sorted(missing))}, which this Learner does not have")
-    for name, s in state.items(): cbs[name].load_state_dict(s)
+    for key, s in state.items():
+        try: cbs[key].check_state_dict(s)
+        except (ValueError, TypeError) as e: raise ValueError(f"{path}, entry '{key}': {e}") from None
+    for key, s in state.items(): cbs[key].load_state_dict(s)
     return self

@@ -6,23 +6,24 @@ Docs: https://gradclip.github.io/gradclip/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #c2ac5f1a
 from __future__ import annotations
-import math, numbers
+import functools, math, numbers, types, warnings
 from typing import NamedTuple
-
-try: from numpy import bool_ as np_bool   # numpy is optional for gradclip.core
-except ImportError: np_bool = bool
 
 import torch
 from torch import Tensor
 
+try: from numpy import bool_ as np_bool   # numpy is optional for gradclip.core
+except ImportError: np_bool = bool
+
 # %% auto #0
-__all__ = ['check_number', 'check_choice', 'check_bool', 'grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grad_agc_',
-           'ClipStats', 'Clipper', 'NormClipper', 'ValueClipper', 'AGCClipper', 'AutoClipper', 'ZClipper', 'StepLog']
+__all__ = ['check_number', 'check_choice', 'check_bool', 'grad_norm', 'tensor_norms', 'clip_grad_norm_', 'clip_grad_value_',
+           'clip_grad_agc_', 'ClipStats', 'HyperParam', 'Clipper', 'NormClipper', 'ValueClipper', 'AGCClipper',
+           'AutoClipper', 'ZClipper', 'StepLog']
 
 # %% ../nbs/00_core.ipynb #71d5ad0f
 def check_number(
     name:str,                # the argument's name, for the message
-    value,                   # what the caller passed
+    value,                   # what the caller passed: a number, or a one-element real tensor (read once, as PyTorch does)
     low:float|None=0,        # lower end of the accepted range (None: no lower end)
     high:float|None=None,    # upper end (None: up to infinity)
     low_closed:bool=False,   # is `low` itself accepted?
@@ -32,7 +33,9 @@ def check_number(
     "Return `value` as a Python number if it lies in the range, else raise `TypeError`/`ValueError` naming `name`"
     rng = f"{'[' if low_closed else '('}{'-inf' if low is None else low}, {'inf' if high is None else high}{']' if high_closed else ')'}"
     kind = 'an integer' if integer else 'a number'
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral if integer else numbers.Real):
+    if isinstance(value, Tensor) and value.numel() == 1 and not (value.is_complex() or value.dtype == torch.bool):
+        value = value.item()
+    if isinstance(value, (bool, np_bool)) or not isinstance(value, numbers.Integral if integer else numbers.Real):
         raise TypeError(f"`{name}` must be {kind} in {rng}, got {value!r} of type {type(value).__name__}")
     v = int(value) if integer else float(value)
     too_low  = low is not None and (v < low or (v == low and not low_closed))
@@ -54,19 +57,34 @@ def _check_optional_bool(name:str, value) -> bool|None:
     "`None` (let the library decide) or a bool"
     return None if value is None else check_bool(name, value)
 
-def _check_norm_type(norm_type) -> float:
+def _check_norm_type(name:str, value) -> float:
     "A p-norm order: any positive number, `math.inf`, or the string `'inf'` (as PyTorch accepts)"
-    if isinstance(norm_type, str) and norm_type.strip().lower() in ('inf', '+inf', 'infinity'): return math.inf
-    return check_number('norm_type', norm_type, 0, None, high_closed=True)
+    if isinstance(value, str) and value.strip().lower() in ('inf', '+inf', 'infinity'): return math.inf
+    return check_number(name, value, 0, None, high_closed=True)
+
+def _check_max_norm(name:str, value) -> float:
+    "A norm threshold in (0, inf]: `inf` means measure only, PyTorch's idiom"
+    return check_number(name, value, 0, None, high_closed=True)
 
 # %% ../nbs/00_core.ipynb #6ce3c5b1
-def _as_tensor_list(params) -> list[Tensor]:
-    "`params` as a list: one tensor, or any iterable of tensors (a generator is consumed once)"
-    return [params] if isinstance(params, Tensor) else list(params)
+def _as_tensor_list(parameters, warn_empty_generator:bool=False) -> list[Tensor]:
+    "`parameters` as a list: one tensor, or any iterable of tensors (a generator is consumed once)"
+    if isinstance(parameters, Tensor): return [parameters]
+    is_generator = isinstance(parameters, types.GeneratorType)
+    parameters = list(parameters)
+    if warn_empty_generator and is_generator and not parameters:   # PyTorch's warning, word for word
+        warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=4)
+    return parameters
 
-def _grads(params) -> list[Tensor]:
-    "The `.grad` of every tensor in `params` that has one"
-    return [p.grad for p in _as_tensor_list(params) if p.grad is not None]
+def _with_grad(parameters, warn_empty_generator:bool=False) -> list[Tensor]:
+    "The tensors in `parameters` that have a `.grad`; refuses FSDP1's flat shards, whose norms would be local"
+    params = [p for p in _as_tensor_list(parameters, warn_empty_generator) if p.grad is not None]
+    if any(getattr(p, '_fsdp_flattened', False) for p in params) and _world_size() > 1: raise ValueError(_FSDP1_MESSAGE)
+    return params
+
+def _grads(parameters, warn_empty_generator:bool=False) -> list[Tensor]:
+    "The `.grad` of every tensor in `parameters` that has one"
+    return [p.grad for p in _with_grad(parameters, warn_empty_generator)]
 
 def _by_device_dtype(items, key=lambda t: t) -> dict:
     "Group `items` by the (device, dtype) of `key(item)`: the unit a foreach kernel works on"
@@ -88,27 +106,114 @@ def _use_foreach(foreach:bool|None, device:torch.device) -> bool:
     return ok
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
-def _acc_dtype(dtype): return torch.float64 if dtype == torch.float64 else torch.float32
+def _acc_dtype(dtype):
+    "The dtype a norm of `dtype` values accumulates in: fp32 at least; complex norms need a complex dtype (the result is real)"
+    if dtype.is_complex: return torch.complex128 if dtype == torch.complex128 else torch.complex64
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+def _local_norms(tensors:list[Tensor], norm_type:float, foreach:bool|None) -> list[Tensor]:
+    "The p-norm of each (plain, non-empty) tensor, in order, as 0-dim tensors accumulated in fp32 or wider"
+    norms = [None] * len(tensors)
+    dense = _by_device_dtype([i for i, t in enumerate(tensors) if not t.is_sparse], key=lambda i: tensors[i])
+    for (device, dtype), idx in dense.items():
+        ts, acc = [tensors[i] for i in idx], _acc_dtype(dtype)
+        measured = torch._foreach_norm(ts, norm_type, dtype=acc) if _use_foreach(foreach, device) else \
+                   [torch.linalg.vector_norm(t, norm_type, dtype=acc) for t in ts]
+        for i, n in zip(idx, measured): norms[i] = n
+    for i, t in enumerate(tensors):   # sparse (nn.Embedding(sparse=True)): repeated indices add up, so coalesce first
+        if t.is_sparse: norms[i] = torch.linalg.vector_norm(t.coalesce().values(), norm_type, dtype=_acc_dtype(t.dtype))
+    return norms
 
 def _total_norm(tensors:list[Tensor], norm_type:float=2.0, foreach:bool|None=None) -> Tensor:
-    "p-norm of `tensors` seen as one vector: a 0-dim fp32 (fp64 for fp64 input) tensor on the first tensor's device"
+    "p-norm of `tensors` seen as one vector, sharded ones included: a plain 0-dim tensor, the same on every rank"
     if not tensors: return torch.zeros(())
-    first, norms = tensors[0].device, []
-    for (device, dtype), ts in _by_device_dtype(tensors).items():
-        acc = _acc_dtype(dtype)
-        if _use_foreach(foreach, device): norms.extend(torch._foreach_norm(ts, norm_type, dtype=acc))
-        else: norms.extend(torch.linalg.vector_norm(t, norm_type, dtype=acc) for t in ts)
-    return torch.linalg.vector_norm(torch.stack([n.to(first) for n in norms]), norm_type)
+    device, parts = _local(tensors[0]).device, []
+    for key, ts in _by_split(tensors).items():
+        norms = _local_norms([t for t in ts if t.numel()], norm_type, foreach)   # an empty shard adds nothing
+        n = torch.linalg.vector_norm(torch.stack([x.to(device) for x in norms]), norm_type) if norms else torch.zeros((), device=device)
+        parts.append(n if key is None else _reduce_norm(n, key, norm_type))
+    return parts[0] if len(parts) == 1 else torch.linalg.vector_norm(torch.stack(parts), norm_type)
+
+# %% ../nbs/00_core.ipynb #1a2a77d0
+try:
+    import torch.distributed as dist
+    from torch.distributed.tensor import DTensor
+except ImportError: dist = DTensor = None      # a PyTorch built without distributed support
+
+def _world_size() -> int: return dist.get_world_size() if dist is not None and dist.is_available() and dist.is_initialized() else 1
+
+def _is_dtensor(t) -> bool: return DTensor is not None and isinstance(t, DTensor)
+
+def _local(t:Tensor) -> Tensor:
+    "The part of `t` this process holds: a DTensor's local shard (same storage, so in-place ops reach it), else `t`"
+    return t.to_local() if _is_dtensor(t) else t
+
+def _split_key(t:Tensor):
+    "None for a tensor this process holds whole (plain, or a replicated DTensor); else (mesh, mesh dims it is sharded over)"
+    if not _is_dtensor(t): return None
+    dims = []
+    for d, placement in enumerate(t.placements):
+        if placement.is_shard(): dims.append(d)
+        elif placement.is_partial(): raise ValueError(
+            f"a gradient is a DTensor with placement {placement}: its shards still have to be summed across ranks, so no "
+            "norm can be taken yet. FSDP2 reduces gradients during backward; for your own DTensors, redistribute them "
+            "to Shard or Replicate placements before clipping.")
+    return (t.device_mesh, tuple(dims)) if dims else None
+
+def _by_split(tensors:list[Tensor]) -> dict:
+    "Local parts of `tensors` grouped by `_split_key`, in a deterministic order (every rank must issue the same collectives)"
+    groups = {}
+    for t in tensors: groups.setdefault(_split_key(t), []).append(_local(t))
+    return groups
+
+def _all_reduce_(x:Tensor, key, op:str='sum') -> Tensor:
+    "Sum or max `x` in place across the ranks that hold the other shards, over each sharded mesh dimension in `key`"
+    mesh, dims = key
+    for d in dims: dist.all_reduce(x, op=dist.ReduceOp.SUM if op == 'sum' else dist.ReduceOp.MAX, group=mesh.get_group(d))
+    return x
+
+def _reduce_norm(local_norm:Tensor, key, norm_type:float) -> Tensor:
+    "The p-norm of a sharded vector from each shard's p-norm: (Σ nᵣᵖ)^(1/p), or max nᵣ for p = inf; one all-reduce"
+    if norm_type == math.inf: return _all_reduce_(local_norm.clone(), key, 'max')
+    wide = torch.float32 if local_norm.device.type == 'mps' else torch.float64   # nᵖ overflows fp32 for large norms
+    return _all_reduce_(local_norm.to(wide).pow(norm_type), key).pow(1 / norm_type).to(local_norm.dtype)
+
+_FSDP1_MESSAGE = ("These parameters are FSDP1 flat shards (FullyShardedDataParallel): each rank holds a slice as a plain "
+                  "tensor, so any norm computed here would be this rank's part, not the model's. Call the wrapped model's "
+                  "own `model.clip_grad_norm_(max_norm)`, which all-reduces, or shard with FSDP2's `fully_shard`, whose "
+                  "DTensor gradients every gradclip function and clipper handles exactly.")
 
 # %% ../nbs/00_core.ipynb #80bf223a
 @torch.no_grad()
 def grad_norm(
-    params,                    # parameters (or one tensor) whose `.grad` to measure; those without one are skipped
-    norm_type:float=2.0,       # order of the p-norm; `math.inf` for the largest absolute entry
+    parameters,                # parameters (or one tensor) whose `.grad` to measure; those without one are skipped
+    norm_type:float=2.0,       # order of the p-norm, in (0, inf]; `math.inf` or 'inf' for the largest absolute entry
     foreach:bool|None=None,    # use foreach kernels (None: wherever the device supports them)
-) -> Tensor:                   # 0-dim tensor on the parameters' device (fp32, or fp64 for fp64 gradients)
-    "Total norm of the gradients of `params`, as if concatenated into one vector; fp16/bf16 accumulate in fp32"
-    return _total_norm(_grads(params), _check_norm_type(norm_type), foreach)
+) -> Tensor:                   # plain 0-dim tensor on the parameters' device (fp32, or fp64 for fp64 gradients)
+    "Total norm of the gradients of `parameters`, as if concatenated into one vector; fp16/bf16 accumulate in fp32"
+    return _total_norm(_grads(parameters), _check_norm_type('norm_type', norm_type), _check_optional_bool('foreach', foreach))
+
+# %% ../nbs/00_core.ipynb #0deaf91b
+@torch.no_grad()
+def tensor_norms(
+    tensors,                   # tensors (or one tensor) to measure one by one; a sharded DTensor is measured whole
+    norm_type:float=2.0,       # order of the p-norm, in (0, inf]
+) -> Tensor:                   # 1-D tensor, one norm per tensor (fp32; fp64 if any input is fp64), on the first tensor's device
+    "The p-norm of each tensor in `tensors`, accumulated in fp32 as `grad_norm` does: per-layer gradient norms, say"
+    tensors, norm_type = _as_tensor_list(tensors), _check_norm_type('norm_type', norm_type)
+    if not tensors: return torch.zeros(0)
+    device = _local(tensors[0]).device
+    dtype = torch.float64 if any(t.dtype in (torch.float64, torch.complex128) for t in tensors) else torch.float32
+    out = torch.zeros(len(tensors), device=device, dtype=dtype)
+    by_key = {}
+    for i, t in enumerate(tensors): by_key.setdefault(_split_key(t), []).append(i)
+    for key, idx in by_key.items():
+        local = [_local(tensors[i]) for i in idx]
+        full = [j for j, t in enumerate(local) if t.numel()]      # an empty shard's norm is 0
+        norms = torch.zeros(len(idx), device=device, dtype=dtype)
+        if full: norms[full] = torch.stack([n.to(device, dtype) for n in _local_norms([local[j] for j in full], norm_type, None)])
+        out[idx] = norms if key is None else _reduce_norm(norms, key, norm_type)
+    return out
 
 # %% ../nbs/00_core.ipynb #6772ba03
 def _norm_coef(norm:Tensor, max_norm) -> Tensor:
@@ -117,7 +222,8 @@ def _norm_coef(norm:Tensor, max_norm) -> Tensor:
     return ((norm + 1e-6).reciprocal() * max_norm).clamp(max=1.0)
 
 def _scale_(grads:list[Tensor], coef:Tensor, foreach:bool|None=None):
-    "Multiply `grads` in place by the 0-dim tensor `coef` (<= 1), without a host sync"
+    "Multiply `grads` (their local shards, for DTensors) in place by the 0-dim tensor `coef` (<= 1), without a host sync"
+    grads = [g for g in map(_local, grads) if g.numel()]
     for (device, dtype), gs in _by_device_dtype(grads).items():
         c = coef.to(device)
         if dtype in _LOW_PRECISION:
@@ -125,34 +231,40 @@ def _scale_(grads:list[Tensor], coef:Tensor, foreach:bool|None=None):
             # the product back to it can only shrink magnitudes, so the clipped norm stays <= the threshold
             c = torch.where(c < 1, c * (1 - torch.finfo(dtype).eps), c).float()
             for g in gs: g.copy_(g.float().mul_(c))
-        elif _use_foreach(foreach, device): torch._foreach_mul_(gs, c.to(dtype))
+        elif _use_foreach(foreach, device) and not any(g.is_sparse for g in gs): torch._foreach_mul_(gs, c.to(dtype))
         else:
             for g in gs: g.mul_(c.to(dtype))
 
 # %% ../nbs/00_core.ipynb #20773204
 @torch.no_grad()
 def clip_grad_norm_(
-    params,                        # parameters (or one tensor) whose `.grad` to clip in place
-    max_norm:float,                # threshold on the total norm, in (0, inf)
-    norm_type:float=2.0,           # order of the p-norm; `math.inf` for the largest absolute entry
+    parameters,                    # parameters (or one tensor) whose `.grad` to clip in place
+    max_norm:float,                # threshold on the total norm, in (0, inf]; `inf` only measures; a 1-element tensor is read once
+    norm_type:float=2.0,           # order of the p-norm, in (0, inf]; `math.inf` or 'inf' for the largest absolute entry
     error_if_nonfinite:bool=False, # raise if the total norm is NaN/inf (this one check waits for the device)
     foreach:bool|None=None,        # use foreach kernels (None: wherever the device supports them)
-) -> Tensor:                       # the total norm *before* clipping, a 0-dim tensor on the device
-    "Rescale the gradients of `params` in place so that their total norm is at most `max_norm`"
-    max_norm, norm_type = check_number('max_norm', max_norm), _check_norm_type(norm_type)
-    grads = _grads(params)
+) -> Tensor:                       # the total norm *before* clipping: a plain 0-dim tensor, the same on every rank
+    "Rescale the gradients of `parameters` in place so that their total norm is at most `max_norm`"
+    max_norm, norm_type = _check_max_norm('max_norm', max_norm), _check_norm_type('norm_type', norm_type)
+    error_if_nonfinite, foreach = check_bool('error_if_nonfinite', error_if_nonfinite), _check_optional_bool('foreach', foreach)
+    grads = _grads(parameters, warn_empty_generator=True)
     if not grads: return torch.zeros(())
     norm = _total_norm(grads, norm_type, foreach)
     if error_if_nonfinite and not torch.isfinite(norm):
         raise RuntimeError(f"The total norm of order {norm_type} of the gradients is non-finite, so it cannot be clipped. "
                            "Pass error_if_nonfinite=False to scale them by it anyway.")
-    _scale_(grads, _norm_coef(norm, max_norm), foreach)
+    if max_norm < math.inf: _scale_(grads, _norm_coef(norm, max_norm), foreach)
     return norm
 
 # %% ../nbs/00_core.ipynb #ec556d1a
 def _clamp_(grads:list[Tensor], clip_value:float, foreach:bool|None=None):
-    "Clamp every entry of `grads` into [-clip_value, clip_value] in place"
-    for (device, _), gs in _by_device_dtype(grads).items():
+    "Clamp every entry of `grads` (their local shards, for DTensors) into [-clip_value, clip_value] in place"
+    grads = [_local(g) for g in grads]
+    if any(g.is_sparse or g.is_complex() for g in grads):   # PyTorch cannot clamp these either
+        raise TypeError("clipping by value needs dense, real gradients: these include "
+                        f"{'sparse' if any(g.is_sparse for g in grads) else 'complex'} ones, which cannot be clamped entry by "
+                        "entry. Clip them by norm (clip_grad_norm_, NormClipper), which handles both.")
+    for (device, _), gs in _by_device_dtype([g for g in grads if g.numel()]).items():
         if _use_foreach(foreach, device):
             torch._foreach_clamp_min_(gs, -clip_value)
             torch._foreach_clamp_max_(gs, clip_value)
@@ -161,16 +273,20 @@ def _clamp_(grads:list[Tensor], clip_value:float, foreach:bool|None=None):
 
 @torch.no_grad()
 def clip_grad_value_(
-    params,                    # parameters (or one tensor) whose `.grad` to clip in place
+    parameters,                # parameters (or one tensor) whose `.grad` to clip in place
     clip_value:float,          # largest absolute value an entry may keep, in (0, inf)
     foreach:bool|None=None,    # use foreach kernels (None: wherever the device supports them)
 ) -> None:
-    "Clamp every gradient entry of `params` into [-clip_value, clip_value], in place"
-    _clamp_(_grads(params), check_number('clip_value', clip_value), foreach)
+    "Clamp every gradient entry of `parameters` into [-clip_value, clip_value], in place"
+    clip_value, foreach = check_number('clip_value', clip_value), _check_optional_bool('foreach', foreach)
+    _clamp_(_grads(parameters, warn_empty_generator=True), clip_value, foreach)
 
 # %% ../nbs/00_core.ipynb #605256ef
 def _unit_norms(tensors:list[Tensor]) -> list[Tensor]:
-    "2-norm of each unit of each tensor: rows (dim 0) of matrices and conv kernels, the whole tensor for vectors"
+    "2-norm of each unit of each (plain) tensor: rows (dim 0) of matrices and conv kernels, the whole tensor for vectors"
+    if any(t.is_sparse for t in tensors):
+        raise TypeError("adaptive gradient clipping needs dense gradients and weights (nn.Embedding(sparse=True) gives sparse "
+                        "gradients): clip those by norm instead, or leave them out of the parameters you pass")
     out = [None] * len(tensors)
     vec = [i for i, t in enumerate(tensors) if t.ndim <= 1]
     for acc in {_acc_dtype(tensors[i].dtype) for i in vec}:
@@ -184,30 +300,64 @@ def _unit_shape(t:Tensor) -> tuple:
     "Shape of the per-unit factor that broadcasts over `t`"
     return () if t.ndim == 0 else (t.shape[0] if t.ndim > 1 else 1,) + (1,) * (t.ndim - 1)
 
+def _splits_units(t:Tensor) -> bool:
+    "Does sharding cut `t`'s units across ranks? Shard(0) of a matrix keeps rows whole; a vector, or any other dim, does not"
+    return _is_dtensor(t) and any(pl.is_shard() and (t.ndim <= 1 or pl.dim % t.ndim != 0) for pl in t.placements)
+
 def _agc_(params:list[Tensor], clip_factor:float, eps:float) -> tuple[Tensor, Tensor]:
     "Unit-wise AGC of the `.grad` of `params` in place; returns (pre-clip global 2-norm, whether any unit was clipped)"
     grads = [p.grad for p in params]
-    first = grads[0].device
-    w = torch.cat([n.to(first) for n in _unit_norms([p.detach() for p in params])])
-    g = torch.cat([n.to(first) for n in _unit_norms(grads)])
+    keys = [_split_key(g) for g in grads]
+    local_g, local_w = [_local(g) for g in grads], [_local(p.detach()) for p in params]
+    w_units, g_units = _unit_norms(local_w), _unit_norms(local_g)
+    # units split across ranks: each rank holds part of each; their squared norms add up (one all-reduce per mesh)
+    for key in dict.fromkeys(k for k, g in zip(keys, grads) if k is not None and _splits_units(g)):
+        idx = [i for i, (k, g) in enumerate(zip(keys, grads)) if k == key and _splits_units(g)]
+        parts = [w_units[i] for i in idx] + [g_units[i] for i in idx]
+        whole = _all_reduce_(torch.cat(parts).double().square(), key).sqrt().float().split([len(u) for u in parts])
+        for j, i in enumerate(idx): w_units[i], g_units[i] = whole[j], whole[len(idx) + j]
+    first = local_g[0].device
+    w, g = torch.cat([n.to(first) for n in w_units]), torch.cat([n.to(first) for n in g_units])
     max_norm = w.clamp(min=eps) * clip_factor
     keep = g < max_norm
     scale = torch.where(keep, 1.0, max_norm / g.clamp(min=1e-6))
-    factors = [s.view(_unit_shape(t)) for s, t in zip(scale.split([t.shape[0] if t.ndim > 1 else 1 for t in grads]), grads)]
-    for (device, dtype), idx in _by_device_dtype(range(len(grads)), key=lambda i: grads[i]).items():
-        torch._foreach_mul_([grads[i] for i in idx], [factors[i].to(device) for i in idx])
-    return torch.linalg.vector_norm(g), ~keep.all()
+    factors = [s.view(_unit_shape(t)) for s, t in zip(scale.split([t.shape[0] if t.ndim > 1 else 1 for t in local_g]), local_g)]
+    for (device, dtype), idx in _by_device_dtype(range(len(local_g)), key=lambda i: local_g[i]).items():
+        torch._foreach_mul_([local_g[i] for i in idx], [factors[i].to(device) for i in idx])
+    if all(k is None for k in keys): return torch.linalg.vector_norm(g), ~keep.all()
+    return _agc_totals(g_units, keep, keys, grads, first)
+
+def _agc_totals(g_units, keep, keys, grads, device) -> tuple[Tensor, Tensor]:
+    "AGC's global 2-norm and its any-unit-clipped flag, the same on every rank: units held by one rank are summed across ranks"
+    sq = [u.to(device).double().square().sum() for u in g_units]
+    clipped = torch.split(~keep, [len(u) for u in g_units])
+    total, flag = sum((s for s, k in zip(sq, keys) if k is None), torch.zeros((), dtype=torch.float64, device=device)), \
+                  torch.stack([c.any() for c, k in zip(clipped, keys) if k is None] or [torch.zeros((), dtype=torch.bool, device=device)]).any()
+    for key in dict.fromkeys(k for k in keys if k is not None):
+        own = [i for i, k in enumerate(keys) if k == key]
+        # split units were already summed: every rank holds them whole, so only one counts them; the rest add up
+        whole = [i for i in own if _splits_units(grads[i])]
+        local = torch.stack([sum((sq[i] for i in own if i not in whole), torch.zeros((), dtype=torch.float64, device=device)),
+                             torch.stack([clipped[i].any() for i in own]).any().double()])
+        local[0] += sum((sq[i] for i in whole), torch.zeros((), dtype=torch.float64, device=device)) / _group_size(key)
+        summed = _all_reduce_(local, key)
+        total, flag = total + summed[0], flag | (summed[1] > 0)
+    return total.sqrt().float(), flag
+
+def _group_size(key) -> int:
+    mesh, dims = key
+    return math.prod(mesh.size(d) for d in dims)
 
 # %% ../nbs/00_core.ipynb #1ef1e3a0
 @torch.no_grad()
 def clip_grad_agc_(
-    params,                  # parameters (or one tensor): their weights set the thresholds, their `.grad` is clipped
+    parameters,              # parameters (or one tensor): their weights set the thresholds, their `.grad` is clipped
     clip_factor:float=0.01,  # λ: largest allowed ratio of a unit's gradient norm to its weight norm, in (0, inf)
     eps:float=1e-3,          # floor on weight norms, so zero-initialised units can still move, in [0, inf)
 ) -> Tensor:                 # the global 2-norm of the gradients before clipping
     "Unit-wise adaptive gradient clipping (Brock et al. 2021), in place"
     clip_factor, eps = check_number('clip_factor', clip_factor), check_number('eps', eps, low_closed=True)
-    params = [p for p in _as_tensor_list(params) if p.grad is not None]
+    params = _with_grad(parameters, warn_empty_generator=True)
     return _agc_(params, clip_factor, eps)[0] if params else torch.zeros(())
 
 # %% ../nbs/00_core.ipynb #72d11fa2
@@ -217,13 +367,27 @@ class ClipStats(NamedTuple):
     threshold: Tensor  # the total norm the gradients were clipped to (inf: no clipping possible; NaN: the method has no global threshold)
     clipped: Tensor    # bool: whether any gradient was changed
 
+# %% ../nbs/00_core.ipynb #3340aa1e
+class HyperParam:
+    "A clipper's setting, checked by `check(name, value)` whenever it is set: at construction and on every later assignment"
+    def __init__(self, check): self.check = check
+    def __set_name__(self, owner, name): self.name = name
+    def __get__(self, obj, objtype=None): return self if obj is None else obj.__dict__[self.name]
+    def __set__(self, obj, value): obj.__dict__[self.name] = self.check(self.name, value)
+
+    @staticmethod
+    @functools.cache
+    def names(cls:type) -> tuple[str, ...]:
+        "The hyper-parameters of class `cls` (a clipper class), in the order they were declared"
+        return tuple(dict.fromkeys(k for c in reversed(cls.__mro__) for k, v in vars(c).items() if isinstance(v, HyperParam)))
+
 # %% ../nbs/00_core.ipynb #ffd362a0
 class Clipper:
-    "Base class: `clipper(params)` clips the gradients of `params` in place and returns their pre-clip norm"
+    "Base class: `clipper(parameters)` clips the gradients of `parameters` in place and returns their pre-clip norm"
     last: ClipStats|None = None
 
-    def __call__(self, params) -> Tensor:
-        params = [p for p in _as_tensor_list(params) if p.grad is not None]
+    def __call__(self, parameters) -> Tensor:
+        params = _with_grad(parameters)
         self.last = self.clip_(params) if params else ClipStats(torch.zeros(()), torch.full((), math.nan), torch.zeros((), dtype=torch.bool))
         return self.last.norm
 
@@ -235,36 +399,54 @@ class Clipper:
         "Tensors needed to resume exactly where this clipper left off (empty for stateless clippers)"
         return {}
 
-    def load_state_dict(self, state:dict): pass
+    def check_state_dict(self, state_dict:dict):
+        "Raise `ValueError` naming what is wrong if `state_dict` cannot be loaded; change nothing"
+        if state_dict: raise ValueError(f"{type(self).__name__} keeps no state, but was given {sorted(state_dict)}")
+
+    def load_state_dict(self, state_dict:dict):
+        "Resume from `state_dict` (as `state_dict()` returned it); it is checked whole before anything changes"
+        self.check_state_dict(state_dict)
 
     def __repr__(self):
-        args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items() if not k.startswith('_') and k != 'last')
-        return f'{type(self).__name__}({args})'
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in HyperParam.names(type(self)))})"
+
+def _check_state_entries(owner:str, state_dict:dict, shapes:dict, dtypes:dict):
+    "Check that `state_dict` has exactly the tensors in `shapes`, with those shapes and dtype kinds"
+    if not isinstance(state_dict, dict): raise TypeError(f"{owner}: the state must be a dict, got {type(state_dict).__name__}")
+    if set(state_dict) != set(shapes):
+        raise ValueError(f"{owner}: the state must hold {sorted(shapes)}, got {sorted(state_dict)}")
+    for k, shape in shapes.items():
+        v = state_dict[k]
+        if not isinstance(v, Tensor): raise TypeError(f"{owner}: state['{k}'] must be a tensor, got {type(v).__name__}")
+        if tuple(v.shape) != tuple(shape): raise ValueError(f"{owner}: state['{k}'] must have shape {tuple(shape)}, got {tuple(v.shape)}")
+        if v.is_floating_point() != (dtypes[k] == 'float'): raise ValueError(f"{owner}: state['{k}'] must hold {dtypes[k]}s, got {v.dtype}")
 
 # %% ../nbs/00_core.ipynb #1a130ce9
 class NormClipper(Clipper):
     "Clip the total gradient norm to `max_norm` (what `clip_grad_norm_` and fastai's `GradientClip` do)"
+    max_norm, norm_type, foreach = HyperParam(_check_max_norm), HyperParam(_check_norm_type), HyperParam(_check_optional_bool)
     def __init__(self,
-        max_norm:float=1.0,      # threshold on the total norm, in (0, inf)
-        norm_type:float=2.0,     # order of the p-norm, in (0, inf]
+        max_norm:float=1.0,      # threshold on the total norm, in (0, inf]; `inf` only measures
+        norm_type:float=2.0,     # order of the p-norm, in (0, inf]; 'inf' too
         foreach:bool|None=None,  # use foreach kernels (None: wherever supported)
     ):
-        self.max_norm, self.norm_type, self.foreach = check_number('max_norm', max_norm), _check_norm_type(norm_type), foreach
+        self.max_norm, self.norm_type, self.foreach = max_norm, norm_type, foreach
 
     def clip_(self, params):
         grads = [p.grad for p in params]
         norm = _total_norm(grads, self.norm_type, self.foreach)
         coef = _norm_coef(norm, self.max_norm)
-        _scale_(grads, coef, self.foreach)
+        if self.max_norm < math.inf: _scale_(grads, coef, self.foreach)
         return ClipStats(norm, torch.full_like(norm, self.max_norm), coef < 1)
 
 class ValueClipper(Clipper):
     "Clamp each gradient entry into [-clip_value, clip_value] (what `clip_grad_value_` does)"
+    clip_value, foreach = HyperParam(check_number), HyperParam(_check_optional_bool)
     def __init__(self,
         clip_value:float,        # largest absolute value an entry may keep, in (0, inf)
         foreach:bool|None=None,  # use foreach kernels (None: wherever supported)
     ):
-        self.clip_value, self.foreach = check_number('clip_value', clip_value), foreach
+        self.clip_value, self.foreach = clip_value, foreach
 
     def clip_(self, params):
         grads = [p.grad for p in params]
@@ -274,11 +456,12 @@ class ValueClipper(Clipper):
 
 class AGCClipper(Clipper):
     "Unit-wise adaptive gradient clipping (what `clip_grad_agc_` does)"
+    clip_factor, eps = HyperParam(check_number), HyperParam(functools.partial(check_number, low_closed=True))
     def __init__(self,
         clip_factor:float=0.01,  # λ: largest ratio of a unit's gradient norm to its weight norm, in (0, inf)
         eps:float=1e-3,          # floor on weight norms, in [0, inf)
     ):
-        self.clip_factor, self.eps = check_number('clip_factor', clip_factor), check_number('eps', eps, low_closed=True)
+        self.clip_factor, self.eps = clip_factor, eps
 
     def clip_(self, params):
         norm, clipped = _agc_(params, self.clip_factor, self.eps)
@@ -297,25 +480,33 @@ def _quantile_of_first(sorted_values:Tensor, n:Tensor, q:float) -> Tensor:
 
 class AutoClipper(Clipper):
     "AutoClip: clip the total 2-norm to the `quantile` of the last `history` pre-clip norms"
+    quantile = HyperParam(functools.partial(check_number, low=0, high=1, high_closed=True))
+    history = HyperParam(functools.partial(check_number, low=1, low_closed=True, integer=True))
     def __init__(self,
         quantile:float=0.9,  # which quantile of the history becomes the threshold, in (0, 1]
-        history:int=1000,    # how many past norms to remember, in [1, inf)
+        history:int=1000,    # how many past norms to remember, in [1, inf); changing it later keeps the most recent ones
     ):
-        self.quantile = check_number('quantile', quantile, 0, 1, high_closed=True)
-        self.history = check_number('history', history, 1, low_closed=True, integer=True)
-        self._norms = self._count = self._next = None
+        self.quantile, self.history = quantile, history
+        self._ring = None    # the last `history` norms in arrival order (inf: free); `_sorted` holds the same, ascending
 
     def _state_on(self, device):
-        if self._norms is None:   # free slots hold +inf so that sorting leaves the filled ones in front
-            self._norms = torch.full((self.history,), math.inf, device=device)
-            self._count, self._next = torch.zeros((), dtype=torch.long, device=device), torch.zeros((), dtype=torch.long, device=device)
-        elif self._norms.device != device:
-            self._norms, self._count, self._next = (t.to(device) for t in (self._norms, self._count, self._next))
+        if self._ring is None: self._set_norms(torch.zeros(0), device)
+        elif self._ring.device != device or len(self._ring) != self.history: self._set_norms(self.norms, device)
+
+    def _set_norms(self, norms:Tensor, device):
+        "Start over from `norms` (oldest first), keeping the last `history` of them: not a per-step path"
+        norms = norms[len(norms) - min(len(norms), self.history):].to(device, torch.float32)
+        n, free = len(norms), torch.full((self.history - len(norms),), math.inf, device=device)
+        self._ring = torch.cat([norms, free])
+        self._sorted = torch.cat([norms.sort().values, free, torch.full((1,), math.inf, device=device)])  # one spare +inf
+        self._count = torch.full((), n, dtype=torch.long, device=device)
+        self._next = torch.full((), n % self.history, dtype=torch.long, device=device)
+        self._slots = torch.arange(self.history, device=device)
 
     def threshold(self) -> Tensor:
         "The norm the next step will be clipped to: inf until a norm has been recorded"
-        if self._norms is None: return torch.tensor(math.inf)
-        q = _quantile_of_first(self._norms.sort().values, self._count, self.quantile)
+        if self._ring is None: return torch.tensor(math.inf)
+        q = _quantile_of_first(self._sorted, self._count, self.quantile)
         return torch.where(self._count > 0, q, math.inf)
 
     def clip_(self, params):
@@ -329,54 +520,82 @@ class AutoClipper(Clipper):
         return ClipStats(norm, threshold, coef < 1)
 
     def _record(self, norm:Tensor):
-        "Write `norm` into the ring buffer if it is finite; the bookkeeping stays on the device"
-        ok, slot = torch.isfinite(norm), self._next.view(1)
-        self._norms.scatter_(0, slot, torch.where(ok, norm.to(self._norms.dtype), self._norms.gather(0, slot)))
-        self._next.add_(ok).remainder_(self.history)
-        self._count.add_(ok).clamp_(max=self.history)
+        "Add `norm` (if finite) to the history, dropping the oldest when full: a few O(history) passes, no sort, no sync"
+        ok, H, at = torch.isfinite(norm), self.history, self._slots
+        x, oldest = norm.to(torch.float32).view(1), self._ring.gather(0, self._next.view(1))
+        # take one copy of the oldest norm out of the sorted buffer (when full), closing the gap from the right
+        gap = torch.where(ok & (self._count == H), torch.searchsorted(self._sorted[:H], oldest), H)
+        kept = self._sorted.gather(0, at + (at >= gap).long())
+        # and put the new one in its place in the order, opening a gap (the +inf that falls off the end was free)
+        pos = torch.where(ok, torch.searchsorted(kept, x), H)
+        self._sorted[:H] = torch.where(at == pos, x, kept.gather(0, (at - (at > pos).long()).clamp(min=0)))
+        self._ring.scatter_(0, self._next.view(1), torch.where(ok, x, oldest))
+        self._next.add_(ok).remainder_(H)
+        self._count.add_(ok).clamp_(max=H)
 
     def state_dict(self):
-        if self._norms is None: return {}
-        return {'norms': self._norms.clone(), 'count': self._count.clone(), 'next': self._next.clone()}
+        if self._ring is None: return {}
+        self._state_on(self._ring.device)
+        return {'norms': self._ring.clone(), 'count': self._count.clone(), 'next': self._next.clone()}
 
-    def load_state_dict(self, state):
-        if not state: self._norms = self._count = self._next = None; return
-        if state['norms'].numel() != self.history:
-            raise ValueError(f"state holds a history of {state['norms'].numel()} norms but this AutoClipper keeps history={self.history}")
-        self._norms, self._count, self._next = (state[k].clone() for k in ('norms', 'count', 'next'))
+    def check_state_dict(self, state_dict):
+        if not state_dict: return
+        _check_state_entries('AutoClipper', state_dict, {'norms': (self.history,), 'count': (), 'next': ()},
+                             {'norms': 'float', 'count': 'int', 'next': 'int'})
+        norms, count, nxt = state_dict['norms'], int(state_dict['count']), int(state_dict['next'])
+        if not 0 <= count <= self.history: raise ValueError(f"AutoClipper: state['count'] must be in [0, {self.history}], got {count}")
+        if not 0 <= nxt < self.history or (count < self.history and nxt != count):
+            raise ValueError(f"AutoClipper: state['next'] = {nxt} does not fit count = {count} and history = {self.history}")
+        if not (norms[:count].isfinite().all() and (norms[:count] >= 0).all() and norms[count:].isposinf().all()):
+            raise ValueError("AutoClipper: state['norms'] must hold `count` finite, non-negative norms, the rest +inf")
+
+    def load_state_dict(self, state_dict):
+        self.check_state_dict(state_dict)
+        if not state_dict: self._ring = None; return
+        norms, count, nxt = (state_dict[k] for k in ('norms', 'count', 'next'))
+        self._set_norms(torch.roll(norms, -int(nxt)) if int(count) == self.history else norms[:int(count)], norms.device)
 
     @property
     def norms(self) -> Tensor:
-        "The recorded norms, oldest first (on the device)"
-        if self._norms is None: return torch.zeros(0)
-        n = self._count   # reading the history is not a per-step path: one sync is fine here
-        return torch.roll(self._norms, -int(self._next))[:int(n)] if int(n) == self.history else self._norms[:int(n)]
+        "The recorded norms, oldest first (on the device): the last `history` of them"
+        if self._ring is None: return torch.zeros(0)
+        n = int(self._count)   # reading the history is not a per-step path: one sync is fine here
+        recorded = torch.roll(self._ring, -int(self._next)) if n == len(self._ring) else self._ring[:n]
+        return recorded[max(0, n - self.history):]
 
 # %% ../nbs/00_core.ipynb #df558909
+def _check_optional_positive(name:str, value) -> float|None: return None if value is None else check_number(name, value)
+
 class ZClipper(Clipper):
     "ZClip: clip gradient-norm spikes detected by z-score against an EMA of the norm (the `zclip` package's method)"
+    alpha = HyperParam(functools.partial(check_number, low=0, high=1))
+    z_thresh, clip_factor = HyperParam(check_number), HyperParam(check_number)
+    max_grad_norm = HyperParam(_check_optional_positive)
+    eps = HyperParam(functools.partial(check_number, low_closed=True))
+    warmup_steps = HyperParam(functools.partial(check_number, low=1, low_closed=True, integer=True))
+    mode = HyperParam(functools.partial(check_choice, choices=('zscore', 'percentile')))
+    clip_option = HyperParam(functools.partial(check_choice, choices=('adaptive_scaling', 'mean')))
+    skip_update_on_spike = HyperParam(check_bool)
     def __init__(self,
         alpha:float=0.97,                     # EMA smoothing factor for mean and variance, in (0, 1)
         z_thresh:float=2.5,                   # z-score above which a norm is a spike, in (0, inf)
         max_grad_norm:float|None=1.0,         # also cap the norm at this value (None: no cap), in (0, inf)
         eps:float=1e-6,                       # added to the std before dividing, in [0, inf)
-        warmup_steps:int=25,                  # norms collected before the EMA starts, in [1, inf)
+        warmup_steps:int=25,                  # norms collected before the EMA starts, in [1, inf); fixed once training starts
         mode:str='zscore',                    # 'zscore': clip spikes only; 'percentile': clip at mean + z_thresh·std
         clip_option:str='adaptive_scaling',   # in zscore mode, clip spikes to 'adaptive_scaling' or to the 'mean'
         clip_factor:float=1.0,                # multiplies the adaptive threshold, in (0, inf)
         skip_update_on_spike:bool=False,      # leave the EMA untouched on spike steps
     ):
-        self.alpha = check_number('alpha', alpha, 0, 1)
-        self.z_thresh = check_number('z_thresh', z_thresh)
-        self.max_grad_norm = None if max_grad_norm is None else check_number('max_grad_norm', max_grad_norm)
-        self.eps = check_number('eps', eps, low_closed=True)
-        self.warmup_steps = check_number('warmup_steps', warmup_steps, 1, low_closed=True, integer=True)
-        self.mode = check_choice('mode', mode, ('zscore', 'percentile'))
-        self.clip_option = check_choice('clip_option', clip_option, ('adaptive_scaling', 'mean'))
-        self.clip_factor = check_number('clip_factor', clip_factor)
-        if not isinstance(skip_update_on_spike, bool): raise TypeError(f"`skip_update_on_spike` must be True or False, got {skip_update_on_spike!r}")
-        self.skip_update_on_spike = skip_update_on_spike
         self._s = None
+        self.alpha, self.z_thresh, self.max_grad_norm, self.eps, self.warmup_steps = alpha, z_thresh, max_grad_norm, eps, warmup_steps
+        self.mode, self.clip_option, self.clip_factor, self.skip_update_on_spike = mode, clip_option, clip_factor, skip_update_on_spike
+
+    def __setattr__(self, name, value):
+        if name == 'warmup_steps' and getattr(self, '_s', None) is not None:
+            raise ValueError("`warmup_steps` is fixed once the first step has been seen (the warmup buffer holds that many "
+                             "norms): create a new ZClipper, or call load_state_dict({}) first to start over")
+        super().__setattr__(name, value)
 
     def _state_on(self, device) -> dict:
         if self._s is None:
@@ -436,11 +655,18 @@ class ZClipper(Clipper):
 
     def state_dict(self): return {} if self._s is None else {k: v.clone() for k, v in self._s.items()}
 
-    def load_state_dict(self, state):
-        if not state: self._s = None; return
-        if state['warmup'].numel() != self.warmup_steps:
-            raise ValueError(f"state was saved with warmup_steps={state['warmup'].numel()} but this ZClipper has warmup_steps={self.warmup_steps}")
-        self._s = {k: v.clone() for k, v in state.items()}
+    def check_state_dict(self, state_dict):
+        if not state_dict: return
+        _check_state_entries('ZClipper', state_dict, {'mean': (), 'var': (), 'seen': (), 'warmup': (self.warmup_steps,)},
+                             {'mean': 'float', 'var': 'float', 'seen': 'int', 'warmup': 'float'})
+        s = state_dict
+        if not (s['mean'].isfinite() and s['var'].isfinite() and s['var'] >= 0 and s['warmup'].isfinite().all()):
+            raise ValueError("ZClipper: state['mean'], state['var'] and state['warmup'] must be finite, and the variance >= 0")
+        if s['seen'] < 0: raise ValueError(f"ZClipper: state['seen'] must be >= 0, got {int(s['seen'])}")
+
+    def load_state_dict(self, state_dict):
+        self.check_state_dict(state_dict)
+        self.__dict__['_s'] = {k: v.clone() for k, v in state_dict.items()} if state_dict else None
 
     @property
     def mean(self) -> Tensor|None: return None if self._s is None else self._s['mean']
@@ -468,6 +694,10 @@ class StepLog:
     def __len__(self): return self._n
     def clear(self): self._buf, self._n = None, 0
 
+    def truncate(self, n:int):
+        "Keep only the first `n` rows (what a fit that should leave no trace, like `lr_find`, added is dropped)"
+        self._n = min(self._n, check_number('n', n, 0, low_closed=True, integer=True))
+
     def tensor(self) -> Tensor:
         "All rows as an (n, len(names)) float32 tensor, still on the device"
         return torch.zeros(0, len(self.names)) if self._buf is None else self._buf[:self._n]
@@ -477,7 +707,21 @@ class StepLog:
         return self.tensor()[:, self.names.index(name)].cpu()
 
     def state_dict(self) -> dict: return {'names': self.names, 'rows': self.tensor().clone()}
-    def load_state_dict(self, state:dict):
+
+    def check_state_dict(self, state_dict:dict):
+        "Raise `ValueError` naming what is wrong if `state_dict` is not a table with these columns; change nothing"
+        if not isinstance(state_dict, dict) or set(state_dict) != {'names', 'rows'}:
+            raise ValueError(f"StepLog: the state must be a dict with 'names' and 'rows', got {state_dict!r:.80}")
+        if tuple(state_dict['names']) != tuple(self.names):
+            raise ValueError(f"StepLog: the state has columns {tuple(state_dict['names'])}, this log has {self.names}")
+        rows = state_dict['rows']
+        if not isinstance(rows, Tensor) or rows.ndim != 2 or rows.shape[1] != len(self.names):
+            raise ValueError(f"StepLog: state['rows'] must be an (n, {len(self.names)}) tensor")
+
+    def load_state_dict(self, state_dict:dict):
+        self.check_state_dict(state_dict)
         self.clear()
-        for row in state['rows']: self.append(*row)
+        if len(state_dict['rows']):
+            self._buf = state_dict['rows'].to(torch.float32).clone()
+            self._n = len(self._buf)
     def __repr__(self): return f"StepLog({', '.join(self.names)}; {len(self)} rows)"

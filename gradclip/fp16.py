@@ -6,6 +6,7 @@ Docs: https://gradclip.github.io/gradclip/fp16.html.md"""
 
 # %% ../nbs/02_fp16.ipynb #94ecd642
 from __future__ import annotations
+import warnings
 from typing import NamedTuple
 
 import torch
@@ -16,7 +17,7 @@ from fastai.callback.core import CancelStepException
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.learner import Learner
 
-from .core import StepLog, _as_tensor_list
+from .core import StepLog
 
 # %% auto #0
 __all__ = ['FP16_MAX', 'FP16_MIN_NORMAL', 'FP16_MIN_SUBNORMAL', 'AnyDeviceMixedPrecision', 'FP16Fractions', 'fp16_fractions']
@@ -29,28 +30,70 @@ class AnyDeviceMixedPrecision(MixedPrecision):
         **kwargs,                           # passed to `torch.amp.GradScaler`: init_scale, growth_factor, backoff_factor, growth_interval
     ):
         super().__init__(amp_mode, **kwargs)
-        self.log, self.n_skipped = StepLog('scale', 'skipped'), 0
+        self.log, self.n_skipped, self._in_autocast = StepLog('scale', 'skipped'), 0, False
 
     def before_fit(self):
+        others = [cb for cb in self.learn.cbs if isinstance(cb, MixedPrecision) and cb is not self]
+        if others: raise ValueError(_TWICE.format(', '.join(type(cb).__name__ for cb in others)))
+        # fastai's own checks first (bf16 on a GPU without it, an unknown mode); its CUDA-only scaler and autocast are
+        # then replaced by the model's device's (on a machine without CUDA, fastai's scaler only warns that it is off)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)
+            super().before_fit()
         device = next(self.model.parameters()).device
         dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
-        self.kwargs['enabled'] = dtype == torch.float16    # bf16 has fp32's range: nothing to scale
         self.autocast = torch.autocast(device.type, dtype=dtype)
-        self.learn.scaler, self.scales = torch.amp.GradScaler(device.type, **self.kwargs), L()
+        self.learn.scaler = torch.amp.GradScaler(device.type, **self.kwargs)
+        # an exception anywhere in a batch (Jupyter's Stop button included) must not leave autocast on for the whole
+        # process: fastai calls no event on the way out, so the batch itself is wrapped, for this fit only
+        self.learn.one_batch = _ExitAutocastAfter(self.learn, self)
+
+    def before_batch(self):
+        self.autocast.__enter__(); self._in_autocast = True
+
+    def after_loss(self): self._exit_autocast()
+    def after_cancel_batch(self): self._exit_autocast()
+
+    def _exit_autocast(self):
+        if self._in_autocast: self._in_autocast = False; self.autocast.__exit__(None, None, None)
 
     def before_step(self):
         self.skipped = True
         self.scaler.step(self)              # unscales the gradients; calls `self.step` only if they are all finite
-        scale = self.scaler._get_scale_async() if self.scaler.is_enabled() else None
-        self.log.append(1.0 if scale is None else scale.detach().clone(), float(self.skipped))
+        self.log.append(_scale_tensor(self.scaler) if self.scaler.is_enabled() else 1.0, float(self.skipped))
         if self.skipped:
             self.n_skipped += 1
             raise CancelStepException()
+
+    def after_fit(self):
+        self._exit_autocast()
+        self.learn.__dict__.pop('one_batch', None)
+        super().after_fit()
+
+    # fastai's `scales` (a list it fills with a host sync per step) is read from the log instead, on demand; fastai's
+    # resets of it in before_fit/after_fit change nothing, the log being the record
+    def _scales(self) -> L: return L(self.log['scale'].tolist())
+    scales = property(_scales, lambda self, value: None, doc="The loss scale at each recorded step (fastai's name)")
 
     @property
     def scale_history(self) -> Tensor: "The loss scale at each optimizer step, on the host"; return self.log['scale']
     @property
     def skipped_steps(self) -> Tensor: "Whether each step was skipped because the scaled gradients overflowed"; return self.log['skipped'].bool()
+
+_TWICE = ("This Learner already has a mixed-precision callback ({}); a second one would nest autocast contexts and "
+          "scale the loss twice. Keep one: call learn.to_fp32() to remove fastai's `to_fp16`, or remove the other.")
+
+class _ExitAutocastAfter:
+    "Runs a Learner's own `one_batch`, then makes sure the mixed-precision callback's autocast is closed, however the batch ended"
+    def __init__(self, learn, mp): self.learn, self.mp = learn, mp
+    def __call__(self, *args, **kwargs):
+        try: return type(self.learn).one_batch(self.learn, *args, **kwargs)
+        finally: self.mp._exit_autocast()
+
+def _scale_tensor(scaler) -> Tensor:
+    "The scaler's current scale as a device tensor, without a host sync where PyTorch allows it"
+    get = getattr(scaler, '_get_scale_async', None)    # private in PyTorch; if it is renamed, fall back to the public,
+    return get().detach().clone() if get is not None else torch.tensor(scaler.get_scale())   # syncing `get_scale()`
 
 @patch
 def to_amp(self:Learner,
@@ -58,6 +101,8 @@ def to_amp(self:Learner,
     **kwargs,                           # passed to `torch.amp.GradScaler`
 ) -> Learner:
     "Train in mixed precision on the model's device, CPU included (`to_fp16` for every device)"
+    others = [cb for cb in self.cbs if isinstance(cb, MixedPrecision)]
+    if others: raise ValueError(_TWICE.format(', '.join(type(cb).__name__ for cb in others)))
     return self.add_cb(AnyDeviceMixedPrecision(amp_mode, **kwargs))
 
 # %% ../nbs/02_fp16.ipynb #bccb7af9
@@ -76,7 +121,7 @@ def fp16_fractions(
     loss_scale:float=1.0,   # multiply by this before casting, as a GradScaler does
 ) -> FP16Fractions:
     "How many of the nonzero, finite entries of `tensors` underflow, go subnormal, or overflow when cast to fp16 at `loss_scale`"
-    x = torch.cat([t.detach().float().flatten() for t in _as_tensor_list(tensors)])
+    x = torch.cat([t.detach().float().flatten() for t in ([tensors] if isinstance(tensors, Tensor) else tensors)])
     x = x[(x != 0) & x.isfinite()]
     if not len(x): return FP16Fractions(0., 0., 0.)
     h = (x * loss_scale).half()

@@ -17,10 +17,11 @@ from matplotlib.colors import LogNorm
 from fastcore.basics import patch
 from fastai.callback.core import Callback, CancelFitException, CancelValidException
 from fastai.callback.fp16 import MixedPrecision
+from fastai.callback.schedule import LRFinder
 from fastai.learner import Learner, Metric
 
-from .core import StepLog, _total_norm, check_number
-from .callback import _clip_cbs, plot_grad_norms, _host, _plain_log_labels
+from .core import StepLog, grad_norm, tensor_norms, check_number, check_choice
+from .callback import clip_callbacks, plot_grad_norms, _host, _plain_log_labels
 
 # %% auto #0
 __all__ = ['GradientMonitor', 'plot_layer_heatmap', 'plot_norm_hist', 'plot_update_ratios', 'ClippedFraction', 'ClipSuggestion']
@@ -35,32 +36,41 @@ class GradientMonitor(Callback):
         layers:str='weights',    # 'weights': parameters with 2+ dims (matrices, kernels); 'all': every parameter
     ):
         self.every = check_number('every', every, 1, low_closed=True, integer=True)
-        if layers not in ('weights', 'all'): raise ValueError(f"`layers` must be 'weights' or 'all', got {layers!r}")
-        self.layers = layers
+        self.layers = check_choice('layers', layers, ('weights', 'all'))
         self.steps = StepLog('norm', 'after', 'clipped', 'threshold', 'skipped')
         self.layer_norms = self.update_ratios = None
-        self._on_host, self._n = {}, 0
+        self.names, self._on_host, self._n = [], {}, 0
 
     def before_fit(self):
-        named = [(n, p) for n, p in self.learn.model.named_parameters() if p.requires_grad]
-        named = [(n.removeprefix('module.'), p) for n, p in named if self.layers == 'all' or p.ndim >= 2]
-        self.names, self._params = [n for n, _ in named], [p for _, p in named]
-        if self.layer_norms is None or self.layer_norms.names != ('step', *self.names):
-            self.layer_norms, self.update_ratios = StepLog('step', *self.names), StepLog('step', *self.names)
+        # fastai's lr_find diverges on purpose; like the clip callbacks, the monitor keeps no record of it
+        if any(isinstance(cb, LRFinder) for cb in self.learn.cbs): self.run = False; return
+        # every layer gets a column, trainable or not: fine_tune's freeze → unfreeze changes which layers train, not
+        # the table's shape; a frozen layer's cells are NaN
+        named = [(n.removeprefix('module.'), p) for n, p in self.learn.model.named_parameters()
+                 if self.layers == 'all' or p.ndim >= 2]
+        names = [n for n, _ in named]
+        if names != self.names:      # another model: start a new record
+            self.names, self._on_host, self._n = names, {}, 0
+            self.steps.clear()
+            self.layer_norms, self.update_ratios = StepLog('step', *names), StepLog('step', *names)
+        self._params = [p for _, p in named]
+        self._device = next(self.learn.model.parameters()).device
 
     def before_step(self):
         self._seen = True
         # a clip callback about to run computes this same pre-clip 2-norm: take it from there in after_step
-        clip = next(iter(_clip_cbs(self.learn)), None)
+        clip = next(iter(clip_callbacks(self.learn)), None)
         self._clip = clip if clip is not None and getattr(clip.clipper, 'norm_type', 2.0) == 2.0 else None
-        self._clip_last = self._clip.clipper.last if self._clip else None
-        self._norm = None if self._clip else _total_norm([p.grad for p in self.learn.model.parameters() if p.grad is not None])
+        self._clip_last = self._clip.last if self._clip else None
+        self._norm = None if self._clip else grad_norm(self.learn.model.parameters())
         self._sampled = self._n % self.every == 0
         if self._sampled:
             with torch.no_grad():
-                grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self._params]
-                self._layer = torch.stack([n.float() for n in torch._foreach_norm(grads)])
-                self._before = [p.detach().clone() for p in self._params]
+                # a layer that does not train this step (frozen, or unused) has no gradient to measure: NaN
+                self._training = [p.requires_grad and p.grad is not None for p in self._params]
+                live = [p.grad for p, t in zip(self._params, self._training) if t]
+                self._layer = _scatter(tensor_norms(live).float() if live else torch.zeros(0), self._training, self._device)
+                self._before = [p.detach().clone() for p, t in zip(self._params, self._training) if t]
 
     def after_cancel_step(self): self._cancelled = True
 
@@ -71,20 +81,20 @@ class GradientMonitor(Callback):
             self.steps.append(math.nan, math.nan, 0., math.nan, 1.)
             self._n += 1
             return
-        grads = [p.grad for p in self.learn.model.parameters() if p.grad is not None]
-        after = _total_norm(grads)
-        clip = next((cb for cb in _clip_cbs(self.learn) if cb.clipper.last is not None), None)
-        clipped, threshold = (clip.clipper.last.clipped, clip.clipper.last.threshold) if clip else (torch.zeros((), dtype=torch.bool), torch.full((), math.nan))
+        after = grad_norm(self.learn.model.parameters())
+        clip = next((cb for cb in clip_callbacks(self.learn) if cb.last is not None), None)
+        clipped, threshold = (clip.last.clipped, clip.last.threshold) if clip else (torch.zeros((), dtype=torch.bool), torch.full((), math.nan))
         if self._norm is not None: norm = self._norm
-        elif self._clip.clipper.last is not self._clip_last: norm = self._clip.clipper.last.norm   # it ran: its pre-clip norm
+        elif self._clip.last is not self._clip_last: norm = self._clip.last.norm   # it ran: its pre-clip norm
         else: norm = after             # the clip callback did not run this step, so nothing was clipped
         self.steps.append(norm, after, clipped.to(norm.device), threshold.to(norm.device), torch.full_like(norm, float(cancelled)))
         if self._sampled:
             self.layer_norms.append(float(self._n), *self._layer)
-            with torch.no_grad():
-                deltas = torch._foreach_sub([p.detach() for p in self._params], self._before)
-                ratio = torch.stack(torch._foreach_norm(deltas)) / torch.stack(torch._foreach_norm(self._before)).clamp(min=1e-12)
-            self.update_ratios.append(float(self._n), *ratio.float())
+            live = [p.detach() for p, t in zip(self._params, self._training) if t]
+            if live:
+                with torch.no_grad():
+                    ratios = (tensor_norms(torch._foreach_sub(live, self._before)) / tensor_norms(self._before).clamp(min=1e-12)).float()
+            self.update_ratios.append(float(self._n), *_scatter(ratios if live else torch.zeros(0), self._training, self._device))
             self._before = None
         self._n += 1
 
@@ -115,9 +125,19 @@ class GradientMonitor(Callback):
     @property
     def skipped(self) -> Tensor: "Whether each step's update was skipped (overflow or non-finite gradients)"; return self._table('steps')[:, 4].bool()
     def layer_table(self, kind:str='norms') -> tuple[Tensor, Tensor]:
-        "(steps, values) of the per-layer gradient `'norms'` or update `'ratios'`: values has one column per layer"
-        t = self._table('layer_norms' if kind == 'norms' else 'update_ratios')
+        "(steps, values) of the per-layer gradient `'norms'` or update `'ratios'`: one column per name in `names`, NaN where the layer did not train"
+        t = self._table('layer_norms' if check_choice('kind', kind, ('norms', 'ratios')) == 'norms' else 'update_ratios')
         return t[:, 0].long(), t[:, 1:]
+    @property
+    def frozen(self) -> tuple[Tensor, Tensor]:
+        "(steps, mask): which layers were not training at each sampled step"
+        steps, values = self.layer_table('norms')
+        return steps, values.isnan()
+
+def _scatter(values:Tensor, where:list[bool], device) -> Tensor:
+    "`values` placed at the True positions of `where`, NaN elsewhere; built on the device (no host-to-device copy)"
+    nan, taken = torch.full((), math.nan, device=device), iter(values.to(device).unbind())
+    return torch.stack([next(taken) if w else nan for w in where]) if where else torch.zeros(0, device=device)
 
 # %% ../nbs/03_monitor.ipynb #8bbc1379
 def _short(name:str, width:int=28) -> str: return name if len(name) <= width else '…' + name[-width + 1:]
@@ -191,7 +211,12 @@ def plot(self:GradientMonitor, figsize=(10, 7)):
     top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.15])
     plot_grad_norms(norms, self.thresholds, self.clipped, self.norms_after, ax=top.subplots(), title='Global gradient norm')
     ax_heat, ax_hist = bottom.subplots(1, 2, width_ratios=[2.2, 1])
-    plot_layer_heatmap(*self.layer_table('norms'), names, ax=ax_heat, title=f'Per-layer gradient norm (every {self.every} steps)')
+    steps, values = self.layer_table('norms')
+    frozen = values.isnan().any().item()
+    plot_layer_heatmap(steps, values, names, ax=ax_heat,
+                       title=f"Per-layer gradient norm (every {self.every} steps){' — grey: frozen' if frozen else ''}")
+    if frozen:   # layers that were not training (fine_tune's first phase, say) show as grey, not as a colour
+        im = ax_heat.images[0]; im.set_cmap(im.get_cmap().with_extremes(bad='0.8'))
     finite = norms[norms.isfinite()]
     marks = {'median': finite.median().item(), '90th pct': finite.quantile(0.9).item()} if len(finite) else None
     plot_norm_hist(norms, marks, ax=ax_hist, title='Distribution')
@@ -209,8 +234,8 @@ class ClippedFraction(Metric):
     def accumulate(self, learn): self.learn = learn
     @property
     def value(self):
-        cbs = _clip_cbs(self.learn) if self.learn is not None else []
-        return cbs[0].clipped_fraction(since=cbs[0]._epoch_start) if cbs else None
+        cbs = clip_callbacks(self.learn) if self.learn is not None else []
+        return cbs[0].clipped_fraction(since=cbs[0].epoch_start) if cbs else None
     @property
     def name(self): return 'clipped'
 
@@ -226,7 +251,7 @@ class _NormRecorder(Callback):
     "Records the pre-clip gradient norm of `num_it` steps, then stops the fit"
     order, run_valid = MixedPrecision.order + 0.5, False
     def __init__(self, num_it): self.num_it, self.norms = num_it, []
-    def before_step(self): self.norms.append(_total_norm([p.grad for p in self.learn.model.parameters() if p.grad is not None]))
+    def before_step(self): self.norms.append(grad_norm(self.learn.model.parameters()))
     def after_batch(self):
         if len(self.norms) >= self.num_it or (self.norms and not torch.isfinite(self.norms[-1])): raise CancelFitException()
     def before_validate(self): raise CancelValidException()   # only training steps are wanted
@@ -252,7 +277,7 @@ def clip_find(self:Learner,
     # the trial fit resets the Recorder; keep the user's loss history
     history = {k: copy.copy(getattr(self.recorder, k)) for k in ('lrs', 'iters', 'losses', 'values') if hasattr(self.recorder, k)}
     try:
-        with self.removed_cbs(_clip_cbs(self) + [cb for cb in self.cbs if isinstance(cb, GradientMonitor)]), \
+        with self.removed_cbs(clip_callbacks(self) + [cb for cb in self.cbs if isinstance(cb, GradientMonitor)]), \
              self.no_logging(), self.no_bar():
             self.fit(n_epoch, lr=lr, cbs=[rec])
     finally:

@@ -11,8 +11,10 @@ import gradclip
 MODULES = sorted(m.name for m in pkgutil.walk_packages(gradclip.__path__, 'gradclip.') if not m.name.endswith('_modidx'))
 
 def loaded_globals(code: types.CodeType):
+    "Names `code` (and the code nested in it) looks up globally; in a class body, names assigned there are its own"
+    stored = {ins.argval for ins in dis.get_instructions(code) if ins.opname == 'STORE_NAME'}
     for ins in dis.get_instructions(code):
-        if ins.opname in ('LOAD_GLOBAL', 'LOAD_NAME'): yield ins.argval
+        if ins.opname == 'LOAD_GLOBAL' or (ins.opname == 'LOAD_NAME' and ins.argval not in stored): yield ins.argval
     for const in code.co_consts:
         if isinstance(const, types.CodeType): yield from loaded_globals(const)
 
