@@ -100,12 +100,40 @@ def report(times):
     return med
 
 
+def autoclip_history_cost(model, device, rounds=20, histories=(10**3, 10**5, 10**6)):
+    """AutoClipper's per-step cost against NormClipper's, by history length and by how full the history is.
+
+    AutoClipper keeps its history sorted as norms arrive, so a step costs a few passes over the buffer whatever its
+    fill; the former design sorted the whole buffer every step (shown as `sort(history)` for reference)."""
+    from gradclip.core import AutoClipper, NormClipper
+    small = torch.nn.Sequential(torch.nn.Linear(32, 32), torch.nn.Tanh(), torch.nn.Linear(32, 8)).to(device)  # 1.3k params
+    for p in small.parameters(): p.grad = torch.randn_like(p)
+    print(f"\nAutoClipper per step, by history length (median ms of {rounds}; ratio to NormClipper on the same parameters)")
+    print(f"{'parameters':>22s} {'history':>9s} {'fill':>6s} {'NormClipper':>12s} {'AutoClipper':>12s} {'ratio':>7s} {'sort(history)':>14s}")
+    for label, net in (('ResNet-50 (25.6M)', model), ('small MLP (1.3k)', small)):
+        params = list(net.parameters())
+        for h in histories:
+            auto, norm = AutoClipper(0.9, h), NormClipper(1.0)
+            buf = torch.rand(h, device=device)
+            for fill, steps in (('early', 5), ('full', None)):
+                if steps is None:   # fill the history quickly, without timing, by loading a full state
+                    auto.load_state_dict({'norms': torch.rand(h, device=device), 'count': torch.tensor(h, device=device),
+                                          'next': torch.tensor(0, device=device)})
+                else:
+                    for _ in range(steps): auto(params)
+                times = timed_rounds({'norm': lambda: norm(params), 'auto': lambda: auto(params),
+                                      'sort': lambda: buf.sort()}, params, device, rounds, 3)
+                med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+                print(f"{label:>22s} {h:9d} {fill:>6s} {med['norm']:12.3f} {med['auto']:12.3f} "
+                      f"{paired_ratio(times, 'auto', 'norm'):6.2f}× {med['sort']:14.3f}")
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--rounds', type=int, default=50)
     ap.add_argument('--warmup', type=int, default=30, help='untimed calls first (also fills AutoClip history and ZClip warmup)')
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     ap.add_argument('--skip-monitor', action='store_true')
+    ap.add_argument('--skip-history', action='store_true', help="skip AutoClipper's cost by history length")
     args = ap.parse_args()
     device = torch.device(args.device)
     model = resnet50_params(device)
@@ -113,6 +141,7 @@ if __name__ == '__main__':
     print(f"ResNet-50 parameter set: {n/1e6:.1f}M parameters in {k} tensors, {device}, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}; median of {args.rounds} after {args.warmup} warm-up calls")
     report(timed_rounds(clip_methods(model), list(model.parameters()), device, args.rounds, args.warmup))
+    if not args.skip_history: autoclip_history_cost(model, device)
     if not args.skip_monitor:       # GradientMonitor's overhead on a real ResNet-50 training step (bench_monitor.py)
         sys.path.insert(0, str(Path(__file__).parent))
         from bench_monitor import monitor_step_overhead
