@@ -79,7 +79,7 @@ def _as_tensor_list(parameters, warn_empty_generator:bool=False) -> list[Tensor]
 def _with_grad(parameters, warn_empty_generator:bool=False) -> list[Tensor]:
     "The tensors in `parameters` that have a `.grad`; refuses FSDP1's flat shards, whose norms would be local"
     params = [p for p in _as_tensor_list(parameters, warn_empty_generator) if p.grad is not None]
-    if any(getattr(p, '_fsdp_flattened', False) for p in params) and _world_size() > 1: raise ValueError(_FSDP1_MESSAGE)
+    if _world_size() > 1 and any(getattr(p, '_fsdp_flattened', False) for p in params): raise ValueError(_FSDP1_MESSAGE)
     return params
 
 def _grads(parameters, warn_empty_generator:bool=False) -> list[Tensor]:
@@ -129,7 +129,8 @@ def _total_norm(tensors:list[Tensor], norm_type:float=2.0, foreach:bool|None=Non
     if not tensors: return torch.zeros(())
     device, parts = _local(tensors[0]).device, []
     for key, ts in _by_split(tensors).items():
-        norms = _local_norms([t for t in ts if t.numel()], norm_type, foreach)   # an empty shard adds nothing
+        if key is not None: ts = [t for t in ts if t.numel()]     # an empty shard adds nothing
+        norms = _local_norms(ts, norm_type, foreach)
         n = torch.linalg.vector_norm(torch.stack([x.to(device) for x in norms]), norm_type) if norms else torch.zeros((), device=device)
         parts.append(n if key is None else _reduce_norm(n, key, norm_type))
     return parts[0] if len(parts) == 1 else torch.linalg.vector_norm(torch.stack(parts), norm_type)
@@ -160,8 +161,11 @@ def _split_key(t:Tensor):
             "to Shard or Replicate placements before clipping.")
     return (t.device_mesh, tuple(dims)) if dims else None
 
+def _any_dtensor(tensors:list[Tensor]) -> bool: return DTensor is not None and any(isinstance(t, DTensor) for t in tensors)
+
 def _by_split(tensors:list[Tensor]) -> dict:
     "Local parts of `tensors` grouped by `_split_key`, in a deterministic order (every rank must issue the same collectives)"
+    if not _any_dtensor(tensors): return {None: tensors}      # plain tensors: the common case, kept cheap
     groups = {}
     for t in tensors: groups.setdefault(_split_key(t), []).append(_local(t))
     return groups
@@ -223,7 +227,7 @@ def _norm_coef(norm:Tensor, max_norm) -> Tensor:
 
 def _scale_(grads:list[Tensor], coef:Tensor, foreach:bool|None=None):
     "Multiply `grads` (their local shards, for DTensors) in place by the 0-dim tensor `coef` (<= 1), without a host sync"
-    grads = [g for g in map(_local, grads) if g.numel()]
+    if _any_dtensor(grads): grads = [g for g in map(_local, grads) if g.numel()]
     for (device, dtype), gs in _by_device_dtype(grads).items():
         c = coef.to(device)
         if dtype in _LOW_PRECISION:
@@ -259,7 +263,7 @@ def clip_grad_norm_(
 # %% ../nbs/00_core.ipynb #ec556d1a
 def _clamp_(grads:list[Tensor], clip_value:float, foreach:bool|None=None):
     "Clamp every entry of `grads` (their local shards, for DTensors) into [-clip_value, clip_value] in place"
-    grads = [_local(g) for g in grads]
+    if _any_dtensor(grads): grads = [_local(g) for g in grads]
     if any(g.is_sparse or g.is_complex() for g in grads):   # PyTorch cannot clamp these either
         raise TypeError("clipping by value needs dense, real gradients: these include "
                         f"{'sparse' if any(g.is_sparse for g in grads) else 'complex'} ones, which cannot be clamped entry by "
