@@ -17,14 +17,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'tools'))
+import check_dist          # the same check the release workflow runs on what it publishes
 TUTORIAL = '04_mixed_precision.ipynb'    # short, and it reaches fp16, callback, demos.base and demos.precision
-
-def expected_files() -> set[str]:
-    "What the wheel must hold under gradclip/: every module nbdev exports, py.typed, and the tutorials package"
-    files = {p.relative_to(ROOT).as_posix() for p in (ROOT/'gradclip').rglob('*.py') if '__pycache__' not in p.parts}
-    files |= {'gradclip/py.typed', 'gradclip/tutorials/__init__.py'}
-    files |= {f'gradclip/tutorials/{p.name}' for p in (ROOT/'nbs'/'tutorials').glob('*.ipynb')}
-    return files
 
 def run(cmd, **kw) -> subprocess.CompletedProcess:
     res = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=kw.pop('timeout', 600), **kw)
@@ -52,7 +47,7 @@ def test_wheel_holds_every_module_the_tutorials_and_py_typed(dist):
         names = set(z.namelist())
         meta = z.read(next(n for n in names if n.endswith('.dist-info/METADATA'))).decode()
         entry_points = z.read(next(n for n in names if n.endswith('.dist-info/entry_points.txt'))).decode()
-    assert {n for n in names if n.startswith('gradclip/')} == expected_files()
+    assert not (found := check_dist.problems(dist['wheel'])), found
     assert re.search(r'^gradclip = gradclip\.cli:main$', entry_points, re.M), entry_points
     requires = re.findall(r'^Requires-Dist: (.*)$', meta, re.M)
     base = {Requirement(r).name for r in requires if 'extra ==' not in r}
@@ -62,10 +57,7 @@ def test_wheel_holds_every_module_the_tutorials_and_py_typed(dist):
     print(f"{dist['wheel'].name}: {dist['wheel'].stat().st_size / 1e3:.0f} kB, {len(names)} files")
 
 def test_sdist_holds_every_module_and_the_tutorials(dist):
-    with tarfile.open(dist['sdist']) as t: names = {n.split('/', 1)[1] for n in t.getnames() if '/' in n}
-    want = {f for f in expected_files() if not f.startswith('gradclip/tutorials/')}
-    want |= {f'nbs/tutorials/{f.rsplit("/", 1)[1]}' for f in expected_files() if f.startswith('gradclip/tutorials/')}
-    assert want | {'pyproject.toml', 'README.md', 'LICENSE'} <= names, sorted(want - names)
+    assert not (found := check_dist.problems(dist['sdist'])), found
     print(f"{dist['sdist'].name}: {dist['sdist'].stat().st_size / 1e3:.0f} kB")
 
 def site_packages(python) -> Path:
@@ -103,7 +95,7 @@ print(json.dumps({'where': where, 'dist': str(importlib.metadata.distribution('g
 '''
 
 def modules() -> list[str]:
-    return sorted(f[:-3].replace('/', '.').removesuffix('.__init__') for f in expected_files() if f.endswith('.py'))
+    return sorted(f[:-3].replace('/', '.').removesuffix('.__init__') for f in check_dist.wheel_files() if f.endswith('.py'))
 
 def test_installed_wheel_imports_every_module_from_the_venv(venv, tmp_path):
     res = json.loads(run([venv['python'], '-c', CHECK_IMPORTS, venv['site'], json.dumps(modules())],
