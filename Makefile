@@ -50,9 +50,9 @@ install:
 	echo "install: done, $$(du -sh $(VENV) 2>/dev/null | cut -f1) in $(VENV)"
 
 # JupyterLab on nbs/, opening on the first tutorial: loopback and token auth by default; IP=0.0.0.0 is an explicit
-# opt-in. No browser is opened when there is no display to open it on; the URL (with its token) is printed.
+# opt-in. No browser is opened when there is no display to open it on (or under CI); the URL (with its token) is printed.
 lab: install
-	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname)" != Darwin ]; then nb=--no-browser; fi; \
+	@if [ -n "$$CI" ] || { [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname)" != Darwin ]; }; then nb=--no-browser; fi; \
 	if [ "$$(id -u)" = 0 ]; then root=--allow-root; fi; \
 	echo "Starting JupyterLab on http://$(IP):$(PORT), opening tutorials/01_exploding.ipynb: open the URL printed below (it carries the token)."; \
 	$(BIN)/jupyter lab --notebook-dir=nbs --ip=$(IP) --port=$(PORT) --LabApp.default_url=/lab/tree/tutorials/01_exploding.ipynb $$nb $$root

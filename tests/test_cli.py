@@ -22,7 +22,7 @@ def test_gradclip_tutorials_copies_the_notebooks_and_serves_them_on_loopback_beh
     env = {k: v for k, v in os.environ.items() if k not in ('DISPLAY', 'WAYLAND_DISPLAY', 'PYTHONPATH')}
     env.update(JUPYTER_CONFIG_DIR=str(tmp_path/'config'), JUPYTER_RUNTIME_DIR=str(tmp_path/'runtime'),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path/'ws'))
-    proc = subprocess.Popen([str(SCRIPT), 'tutorials', 'mine', f'--port={port}'], cwd=work, env=env,
+    proc = subprocess.Popen([str(SCRIPT), 'tutorials', 'mine', f'--port={port}', '--no-browser'], cwd=work, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     out, url = [], None
     try:
