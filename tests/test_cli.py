@@ -1,5 +1,5 @@
 """`gradclip tutorials`, the console script a pip user runs: copies the notebooks, then JupyterLab on them, on loopback,
-behind a token, opening on the first tutorial.
+behind a token, opening on the first tutorial; and JupyterLab is the script's own process, so stopping it stops them.
 
 Runs the installed script (the `gradclip` beside this Python) on a free port in a temporary folder, as
 tests/test_make_lab.py does for `make lab`, and always stops it. The copying rules are tested in nbs/10_cli.ipynb.
@@ -50,7 +50,16 @@ def test_gradclip_tutorials_copies_the_notebooks_and_serves_them_on_loopback_beh
             urllib.request.urlopen(f'http://127.0.0.1:{port}/api/contents', timeout=10)
             raise AssertionError('the API answered without the token')
         except urllib.error.HTTPError as e: assert e.code == 403
+        # the script became JupyterLab (exec): the server is its process, and a SIGTERM to it alone stops the server
+        assert (tmp_path/'runtime'/f'jpserver-{proc.pid}.json').exists(), sorted(p.name for p in (tmp_path/'runtime').iterdir())
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        try:
+            urllib.request.urlopen(f'http://127.0.0.1:{port}/api/status?token={token}', timeout=5)
+            raise AssertionError('JupyterLab still answers after its process was stopped')
+        except urllib.error.URLError as e: assert not isinstance(e, urllib.error.HTTPError)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        try: os.killpg(proc.pid, signal.SIGTERM)     # whatever is left of its process group (kernels included)
+        except ProcessLookupError: pass
         try: proc.wait(20)
         except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait(10)
