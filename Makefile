@@ -55,7 +55,7 @@ lab: install
 	@if [ -n "$$CI" ] || { [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname)" != Darwin ]; }; then nb=--no-browser; fi; \
 	if [ "$$(id -u)" = 0 ]; then root=--allow-root; fi; \
 	echo "Starting JupyterLab on http://$(IP):$(PORT), opening tutorials/01_exploding.ipynb: open the URL printed below (it carries the token)."; \
-	$(BIN)/jupyter lab --notebook-dir=nbs --ip=$(IP) --port=$(PORT) --LabApp.default_url=/lab/tree/tutorials/01_exploding.ipynb $$nb $$root
+	exec $(BIN)/jupyter lab --notebook-dir=nbs --ip=$(IP) --port=$(PORT) --LabApp.default_url=/lab/tree/tutorials/01_exploding.ipynb $$nb $$root
 
 test: install chromium export-check clean-check nbtest pytest
 
