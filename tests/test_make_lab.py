@@ -1,8 +1,10 @@
-"""`make lab`, the README's first command: JupyterLab on nbs/, on loopback, behind a token, with the URL printed.
+"""`make lab`, the README's first command: JupyterLab on nbs/, on loopback, behind a token, opening on the first
+tutorial, with the URL printed; and its install step, which rebuilds a venv whose Python is too old.
 
-Runs the real Makefile target (the install step is already done by `make test`, so it is skipped) on a free port.
+Runs the real Makefile targets on this test environment (its install is already done by `make test`, so it is
+skipped) and on a free port.
 """
-import json, os, re, signal, socket, subprocess, time, urllib.error, urllib.request
+import json, os, re, signal, socket, subprocess, sys, time, urllib.error, urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,7 +16,7 @@ def free_port() -> int:
 def test_make_lab_serves_the_notebooks_on_loopback_behind_a_token():
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ('DISPLAY', 'WAYLAND_DISPLAY')}
-    proc = subprocess.Popen(['make', 'lab', f'PORT={port}'], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(['make', 'lab', f'PORT={port}', f'VENV={sys.prefix}'], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     out, url = [], None
     try:
@@ -22,7 +24,7 @@ def test_make_lab_serves_the_notebooks_on_loopback_behind_a_token():
         while time.time() < deadline and url is None and proc.poll() is None:
             line = proc.stdout.readline()
             out.append(line)
-            if m := re.search(rf'(http://127\.0\.0\.1:{port}/lab\?token=[0-9a-f]+)', line): url = m.group(1)
+            if m := re.search(rf'(http://127\.0\.0\.1:{port}/lab/tree/tutorials/01_exploding\.ipynb\?token=[0-9a-f]+)', line): url = m.group(1)
         assert url, 'make lab printed no URL with a token:\n' + ''.join(out[-40:])
         token = url.split('token=')[1]
         for _ in range(60):          # the URL is printed a moment before the server accepts connections
@@ -42,3 +44,14 @@ def test_make_lab_serves_the_notebooks_on_loopback_behind_a_token():
         os.killpg(proc.pid, signal.SIGTERM)
         try: proc.wait(20)
         except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL)
+
+def test_make_install_rebuilds_a_venv_whose_python_is_too_old(tmp_path):
+    "MIN_PY is raised past every Python, so the venv is too old and so is the Python that would rebuild it"
+    venv = tmp_path/'venv'
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', venv], check=True, timeout=120)
+    res = subprocess.run(['make', 'install', f'VENV={venv}', 'MIN_PY=99.0', f'PYTHON={sys.executable}'], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode != 0
+    assert re.search(r'has Python 3\.\d+\.\d+, but gradclip needs Python >= 99\.0: recreating it', res.stdout), res.stdout
+    assert 'FAIL: PYTHON=' in res.stdout and 'gradclip needs Python >= 99.0' in res.stdout, res.stdout
+    assert not venv.exists()
