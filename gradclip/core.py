@@ -138,7 +138,8 @@ def _total_norm(tensors:list[Tensor], norm_type:float=2.0, foreach:bool|None=Non
 # %% ../nbs/00_core.ipynb #1a2a77d0
 try:
     import torch.distributed as dist
-    from torch.distributed.tensor import DTensor
+    try: from torch.distributed.tensor import DTensor
+    except ImportError: from torch.distributed._tensor import DTensor    # PyTorch 2.4 kept it private
 except ImportError: dist = DTensor = None      # a PyTorch built without distributed support
 
 def _world_size() -> int: return dist.get_world_size() if dist is not None and dist.is_available() and dist.is_initialized() else 1
