@@ -209,16 +209,16 @@ def tensor_norms(
     if not tensors: return torch.zeros(0)
     device = _local(tensors[0]).device
     dtype = torch.float64 if any(t.dtype in (torch.float64, torch.complex128) for t in tensors) else torch.float32
-    out = torch.zeros(len(tensors), device=device, dtype=dtype)
+    zero, out = torch.zeros((), device=device, dtype=dtype), [None] * len(tensors)
     by_key = {}
     for i, t in enumerate(tensors): by_key.setdefault(_split_key(t), []).append(i)
     for key, idx in by_key.items():
         local = [_local(tensors[i]) for i in idx]
-        full = [j for j, t in enumerate(local) if t.numel()]      # an empty shard's norm is 0
-        norms = torch.zeros(len(idx), device=device, dtype=dtype)
-        if full: norms[full] = torch.stack([n.to(device, dtype) for n in _local_norms([local[j] for j in full], norm_type, None)])
-        out[idx] = norms if key is None else _reduce_norm(norms, key, norm_type)
-    return out
+        measured = iter(_local_norms([t for t in local if t.numel()], norm_type, None))   # an empty shard's norm is 0
+        norms = torch.stack([next(measured).to(device, dtype) if t.numel() else zero for t in local])
+        if key is not None: norms = _reduce_norm(norms, key, norm_type)
+        for i, n in zip(idx, norms.unbind()): out[i] = n
+    return torch.stack(out)
 
 # %% ../nbs/00_core.ipynb #6772ba03
 def _norm_coef(norm:Tensor, max_norm) -> Tensor:

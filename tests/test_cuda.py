@@ -10,7 +10,7 @@ from torch import nn
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
 
-from gradclip.core import (grad_norm, clip_grad_norm_, clip_grad_value_, clip_grad_agc_, NormClipper, ValueClipper,
+from gradclip.core import (grad_norm, tensor_norms, clip_grad_norm_, clip_grad_value_, clip_grad_agc_, NormClipper, ValueClipper,
                            AGCClipper, AutoClipper, ZClipper, StepLog)
 
 @contextlib.contextmanager
@@ -31,6 +31,8 @@ def test_functions_make_no_host_sync(dtype):
     m = model_with_grads(dtype)
     with no_sync():
         grad_norm(m.parameters()); grad_norm(m.parameters(), math.inf)
+        tensor_norms([p.grad for p in m.parameters()])
+        clip_grad_norm_(m.parameters(), math.inf)      # measure only
         clip_grad_norm_(m.parameters(), 1.0)
         clip_grad_value_(m.parameters(), 1e-3)
         clip_grad_agc_(m.parameters(), 0.01)
@@ -38,7 +40,7 @@ def test_functions_make_no_host_sync(dtype):
 def test_clippers_make_no_host_sync_step_after_step():
     m = model_with_grads()
     saved = [p.grad.clone() for p in m.parameters()]
-    clippers = [NormClipper(1.0), ValueClipper(1e-3), AGCClipper(), AutoClipper(0.9, 20), ZClipper(warmup_steps=5),
+    clippers = [NormClipper(1.0), ValueClipper(1e-3), AGCClipper(), AutoClipper(0.9, 20), AutoClipper(0.5, 10_000), ZClipper(warmup_steps=5),
                 ZClipper(warmup_steps=5, mode='percentile', max_grad_norm=None)]
     log = StepLog('norm', 'threshold', 'clipped')
     for step in range(30):                                  # past AutoClip's first step and ZClip's warmup
