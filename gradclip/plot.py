@@ -68,12 +68,12 @@ def show_figure(fig:Figure):
 _SUPERSCRIPT = str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹')
 
 def log_label(v:float, pos=None) -> str:
-    "A tick label for the positive number `v`: plain (0.001 … 10000), else 10ⁿ or m×10ⁿ in plain text"
+    "A tick label for the positive number `v`: plain (0.001 … 9999), else 10ⁿ or m×10ⁿ in plain text"
     if not (v > 0 and math.isfinite(v)): return ''
     e = math.floor(math.log10(v) + 1e-9)
     m = float(f'{v / 10.0 ** e:.3g}')
     if m >= 10: m, e = m / 10, e + 1
-    if -3 <= e <= 4: return f'{m * 10.0 ** e:.{max(0, 2 - e)}f}'.rstrip('0').rstrip('.') if e < 0 else f'{m * 10.0 ** e:g}'
+    if -3 <= e <= 3: return f'{m * 10.0 ** e:.{max(0, 2 - e)}f}'.rstrip('0').rstrip('.') if e < 0 else f'{m * 10.0 ** e:g}'
     power = '10' + str(e).translate(_SUPERSCRIPT)
     return power if m == 1 else f'{m:g}×{power}'
 
@@ -100,13 +100,14 @@ def log_ticks(axis):
     axis.set_minor_locator(NullLocator())
 
 def log_limits(
-    values,                  # numbers to show (NaN, inf and non-positive ones are left out)
+    values,                  # numbers to show, or a list of arrays of them (NaN, inf and non-positive ones are left out)
     min_decades:float=1.0,   # the limits span at least this many decades, centred on the data (flat data looks flat)
     pad:float=1.5,           # room around the data, as a factor
     default=(0.1, 10.0),     # the limits when there is no positive finite value
 ) -> tuple[float, float]:
     "Limits of a log axis that show all of `values`"
-    v = np.asarray(values, dtype=float).ravel()
+    parts = values if isinstance(values, (list, tuple)) else [values]
+    v = np.concatenate([np.asarray(x, dtype=float).ravel() for x in parts]) if len(parts) else np.zeros(0)
     v = v[np.isfinite(v) & (v > 0)]
     if not len(v): return default
     lo, hi = v.min() / pad, v.max() * pad
@@ -138,13 +139,15 @@ def mark_divergence(
     y:float,                 # where to put the cross (the last finite value, say)
     color,                   # the run's colour
     text:bool=True,          # also write 'diverged at step k'
+    x:float|None=None,       # where the cross goes on the x axis, if not at `step` (a point on a map, say)
 ) -> list:                   # the artists made
     "A cross at (`step`, `y`) and 'diverged at step k' under it, kept inside the axes"
+    x = step if x is None else x
     lo, hi = ax.get_xlim()
-    where = (step - lo) / (hi - lo) if hi > lo else 0.5
-    arts = ax.plot([step], [y], marker='x', ls='none', color=color, ms=10, mew=2.5, zorder=4, clip_on=False)
+    where = (x - lo) / (hi - lo) if hi > lo else 0.5
+    arts = ax.plot([x], [y], marker='x', ls='none', color=color, ms=10, mew=2.5, zorder=4, clip_on=False)
     if text:
-        arts.append(ax.annotate(f'diverged at step {step}', (step, y), xytext=(0, -9), textcoords='offset points',
+        arts.append(ax.annotate(f'diverged at step {step}', (x, y), xytext=(0, -9), textcoords='offset points',
                                 color=color, fontsize=9, va='top', zorder=5,
                                 ha='left' if where < 0.25 else 'right' if where > 0.75 else 'center'))
     return arts
