@@ -13,7 +13,7 @@ the browser. Numbers depend on the machine and on what else runs on it: they are
 
     python bench/bench_demos.py [--only NAME] [--repeat N] [--csv FILE]
 """
-import argparse, csv, importlib, inspect, math, os, pkgutil, platform, warnings
+import argparse, csv, importlib, inspect, os, pkgutil, platform, warnings
 import numpy as np
 import ipywidgets as widgets
 
@@ -65,7 +65,7 @@ def run(only=None, repeat=1, out=None):
             for control, value in moves(demo):
                 if hasattr(demo, 'expected_s') and hasattr(demo, 'button'):   # a Run-button demo: what it promises, then Run
                     demo.controls[control].value = value
-                    promised = math.ceil(10 * demo.expected_s() * 1.1) / 10     # as shown beside the button
+                    promised = demo.promised_s()                                # as shown beside the button
                     demo.redraw()
                     promises.append((promised, demo.last_update_s))
                 else: demo.set(**{control: value})

@@ -129,7 +129,7 @@ class Demo(widgets.VBox):
         self.fig = new_figure(figsize)
         self.artists, self._update = setup(self.fig), update
         self.result, self.last_update_s, self.n_updates = None, math.nan, 0
-        self._hold, self._laid_out, self._cost, self._cost_done = False, False, cost, None
+        self._hold, self._laid_out, self._cost, self._cost_done, self._draw_s = False, False, cost, None, 0.0
         width, _ = display_size(self.fig)
         # shown at its natural width (stretching a PNG blurs it), shrunk to fit on narrow screens
         self.image = widgets.Image(format='png', width=str(width), layout=widgets.Layout(max_width='100%', height='auto'))
@@ -157,23 +157,26 @@ class Demo(widgets.VBox):
         values = self.values()
         if self._cost: self.status.value = f'<i>running… {self.expected.value}</i>'
         with torch_threads(1): self.result = self.compute(**values)
+        t1 = time.perf_counter()
         self._update(self.artists, self.result)
         if not self._laid_out: freeze_layout(self.fig); self._laid_out = True   # the one layout pass
         self.image.value = figure_png(self.fig)
-        self.last_update_s = time.perf_counter() - t0
+        t2 = time.perf_counter()
+        self.last_update_s, self._draw_s = t2 - t0, t2 - t1
         self.n_updates += 1
         self.status.value = self.result.message
         if self._cost: self._cost_done = self._cost(**values); self._show_expected()
         return self
 
     def expected_s(self) -> float:
-        "With a Run button: how long a run at the controls' current values takes, scaled from the last result's `seconds`"
-        return self.result.seconds * self._cost(**self.values()) / self._cost_done
+        "With a Run button: how long a run at the current values takes — the last result's `seconds`, scaled by `cost`, and the drawing"
+        return self.result.seconds * self._cost(**self.values()) / self._cost_done + self._draw_s
 
-    def _show_expected(self):
-        t = self.expected_s()
-        # rounded up to a tenth, with a tenth to spare: a promise the run keeps on the machine that measured it
-        self.expected.value = f'a run takes about {math.ceil(10 * t * 1.1) / 10:.1f} s'
+    def promised_s(self) -> float:
+        "The time shown beside the Run button: `expected_s` with a fifth to spare for a busy machine, rounded up to half a second"
+        return math.ceil(2 * 1.2 * self.expected_s()) / 2
+
+    def _show_expected(self): self.expected.value = f'a run takes about {self.promised_s():g} s'
 
     def set(self, **values):
         "Set several controls at once (one update), as a learner moving sliders would"
