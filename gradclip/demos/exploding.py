@@ -20,8 +20,9 @@ from ..plot import COLORS, new_figure, log_ticks, log_limits, mark_divergence
 from .base import Demo, cached, slider, log_slider, dropdown, digits, mlp, train_steps, Curve, torch_threads
 
 # %% auto #0
-__all__ = ['LAYER_NORM_LIMITS', 'LayerNorms', 'layer_norms', 'layer_norms_demo', 'growth_factors_figure', 'DepthSweep',
-           'depth_sweep', 'depth_sweep_figure', 'BadInitRuns', 'bad_init_runs', 'bad_init_demo']
+__all__ = ['ARCHITECTURES', 'ARCHITECTURE_NAMES', 'LAYER_NORM_LIMITS', 'LayerNorms', 'layer_norms', 'layer_norms_demo',
+           'growth_factors_figure', 'DepthSweep', 'depth_sweep', 'depth_sweep_figure', 'BadInitRuns', 'bad_init_runs',
+           'bad_init_demo']
 
 # %% ../../nbs/05_demos_exploding.ipynb #68899fd0
 _C = {'relu': 2.0, 'tanh': 1.0, 'linear': 1.0}        # He init for relu, LeCun for the others (as `mlp`)
@@ -119,7 +120,21 @@ class LayerNorms(NamedTuple):
     settings: dict               # the arguments
     message: str                 # a one-line summary for the demo's status line
 
-def _measure(depth, gain, activation, width, bs, seed):
+ARCHITECTURES = ('plain', 'layernorm', 'batchnorm', 'residual')
+ARCHITECTURE_NAMES = {'plain': 'plain', 'layernorm': 'LayerNorm', 'batchnorm': 'BatchNorm', 'residual': 'pre-norm residual'}
+
+def _block(h:Tensor, linear:nn.Module, act:nn.Module, architecture:str) -> Tensor:
+    "One hidden layer of the given architecture (normalizations without learned scale, as at initialisation)"
+    norm = lambda z: nn.functional.layer_norm(z, z.shape[1:])
+    if architecture == 'layernorm': return act(norm(linear(h)))
+    if architecture == 'batchnorm':
+        z = linear(h)
+        return act((z - z.mean(0)) / (z.var(0, unbiased=False) + 1e-5).sqrt())
+    if architecture == 'residual':    # a pre-norm residual block, as in transformers: h + f(LN(h))
+        return (h if h.shape == (h.shape[0], linear.out_features) else 0) + act(linear(norm(h)))
+    return act(linear(h))
+
+def _measure(depth, gain, activation, width, bs, seed, architecture='plain'):
     "One net, one batch: per-layer ‖h‖, ‖∂L/∂h‖, ‖∂L/∂W‖, and the prediction anchored on this batch"
     d = digits()
     g = torch.Generator().manual_seed(seed)
@@ -128,12 +143,15 @@ def _measure(depth, gain, activation, width, bs, seed):
     model = mlp(x.shape[1], 10, depth=depth, width=width, gain=gain, activation=activation, seed=seed).double()
     layers, hs, h = list(model), [], x
     for i in range(depth):
-        h = layers[2 * i + 1](layers[2 * i](h))
+        h = _block(h, layers[2 * i], layers[2 * i + 1], architecture)
         h.retain_grad(); hs.append(h)
     nn.functional.cross_entropy(layers[-1](h), y).backward()
     act = torch.stack([t.detach().norm() for t in hs])
     act_grad = torch.stack([t.grad.norm() for t in hs])
     weight_grad = torch.stack([layers[2 * i].weight.grad.norm() for i in range(depth)])
+    if architecture != 'plain':    # the mean-field prediction is for the plain net
+        nan = np.full(depth, np.nan)
+        return np.stack([act.numpy(), nan, act_grad.numpy(), nan, weight_grad.numpy()])
     # the prediction, per sample: forward from the input, backward from the last hidden layer's gradient
     p = _mean_field(x.pow(2).mean(1).numpy(), depth, gain, activation)               # q, ms, chi: (depth, bs)
     act_theory = np.sqrt(width * p.ms.sum(1))
@@ -149,6 +167,7 @@ def layer_norms(
     width:int=64,            # units per hidden layer, in [1, 4096]
     n_seeds:int=4,           # initialisations (each with its own batch) to average over, in [1, 100]
     bs:int=64,               # batch size, in [1, 1500]
+    architecture:str='plain',# 'plain'; or a cure: 'layernorm', 'batchnorm' (after each linear layer), 'residual' (pre-norm blocks)
 ) -> LayerNorms:
     "Measure and predict per-layer activation and gradient norms of an MLP at initialisation, on digits (cached)"
     depth = check_number('depth', depth, 2, 200, low_closed=True, high_closed=True, integer=True)
@@ -157,17 +176,20 @@ def layer_norms(
     width = check_number('width', width, 1, 4096, low_closed=True, high_closed=True, integer=True)
     n_seeds = check_number('n_seeds', n_seeds, 1, 100, low_closed=True, high_closed=True, integer=True)
     bs = check_number('bs', bs, 1, 1500, low_closed=True, high_closed=True, integer=True)
-    with torch_threads(1): runs = np.stack([_measure(depth, gain, activation, width, bs, s) for s in range(n_seeds)])
+    architecture = check_choice('architecture', architecture, ARCHITECTURES)
+    with torch_threads(1): runs = np.stack([_measure(depth, gain, activation, width, bs, s, architecture) for s in range(n_seeds)])
     logs = np.log(runs)                                       # (seed, quantity, layer)
     act, act_theory, act_grad, act_grad_theory, weight_grad = np.exp(logs.mean(0))
     names = ('act', 'act_theory', 'act_grad', 'act_grad_theory', 'weight_grad')
     spread = {k: (runs[:, i].min(0), runs[:, i].max(0)) for i, k in enumerate(names)}
-    growth, growth_theory = _growth_per_layer(act_grad), _growth_per_layer(act_grad_theory)
-    message = (f"‖∂L/∂h‖ grows ×{growth:.3f} per layer towards the input (predicted ×{growth_theory:.3f}): "
+    growth = _growth_per_layer(act_grad)
+    growth_theory = _growth_per_layer(act_grad_theory) if architecture == 'plain' else math.nan
+    predicted = f" (predicted ×{growth_theory:.3f})" if architecture == 'plain' else ''
+    message = (f"{ARCHITECTURE_NAMES[architecture]}: ‖∂L/∂h‖ grows ×{growth:.3f} per layer towards the input{predicted}: "
                f"×{act_grad[0] / act_grad[-1]:.3g} from layer {depth} to layer 1")
     return LayerNorms(np.arange(1, depth + 1), act, act_theory, act_grad, act_grad_theory, weight_grad, spread,
                       growth, growth_theory, dict(depth=depth, gain=gain, activation=activation, width=width,
-                      n_seeds=n_seeds, bs=bs), message)
+                      n_seeds=n_seeds, bs=bs, architecture=architecture), message)
 
 # %% ../../nbs/05_demos_exploding.ipynb #f94e95be
 LAYER_NORM_LIMITS = (1e-21, 1e21)   # every norm of the demo's slider range fits: 60 layers at gain 0.5 to 2
@@ -207,8 +229,10 @@ def _update_layer_norms(a:dict, r:LayerNorms):
     a['title_f'].set_text(f'forward pass →   activations ×{_growth_per_layer(r.act[::-1]):.3f} per layer')
     a['title_b'].set_text(f'←  backward pass   gradients ×{r.growth:.3f} per layer')
     s = r.settings
-    a['suptitle'].set_text(f"{_NAMES[s['activation']]} MLP, depth {s['depth']}, gain {s['gain']:g}, width {s['width']}: "
-                           f"norms at initialisation, batch of {s['bs']} digits")
+    cure = '' if s['architecture'] == 'plain' else f" + {ARCHITECTURE_NAMES[s['architecture']]}"
+    what = f"batch of {s['bs']} digits" if not cure else 'measured only'     # the mean field predicts the plain net
+    a['suptitle'].set_text(f"{_NAMES[s['activation']]} MLP{cure}, depth {s['depth']}, gain {s['gain']:g}, width {s['width']}: "
+                           f"norms at initialisation, {what}")
 
 def layer_norms_demo(
     depth:int=30,            # initial number of hidden layers, in [2, 60]
@@ -216,12 +240,14 @@ def layer_norms_demo(
     activation:str='linear', # initial activation
     width:int=64,            # units per hidden layer
     n_seeds:int=4,           # seeds averaged
+    architecture:str='plain',# initial architecture: 'plain', or a cure ('layernorm', 'batchnorm', 'residual')
 ) -> Demo:
-    "Sliders for depth, init gain and activation above the per-layer forward and backward norms, measured and predicted"
+    "Sliders for depth, init gain, activation and architecture above the per-layer forward and backward norms, measured and predicted"
     controls = dict(depth=slider('depth', depth, 2, _MAX_DEPTH),
                     gain=slider('init gain', float(gain), 0.5, 2.0, 0.05),
-                    activation=dropdown('activation', _ACTS, activation))
-    def compute(depth, gain, activation): return layer_norms(depth, gain, activation, width, n_seeds)
+                    activation=dropdown('activation', _ACTS, activation),
+                    architecture=dropdown('architecture', {ARCHITECTURE_NAMES[a]: a for a in ARCHITECTURES}, architecture))
+    def compute(depth, gain, activation, architecture): return layer_norms(depth, gain, activation, width, n_seeds, architecture=architecture)
     _tanh_table()          # build tanh's mean-field table now rather than on the first switch to tanh (~0.25 s)
     return Demo(controls, compute, _setup_layer_norms, _update_layer_norms, figsize=(8.5, 3.8))
 
