@@ -22,13 +22,14 @@ install:
 	else $(BIN)/python -m pip install --quiet --upgrade pip && \
 	     $(BIN)/python -m pip install --quiet -e '.[dev]' && echo "$$want" > $(STAMP); fi
 
-# JupyterLab on nbs/: loopback and token auth by default; IP=0.0.0.0 is an explicit opt-in.
+# JupyterLab on nbs/: loopback and token auth by default; IP=0.0.0.0 is an explicit opt-in. tools/lab_config.py
+# serves notebooks so that opening one does not mark it modified (see the file for why it would).
 # No browser is opened when there is no display to open it on; the URL (with its token) is printed.
 lab: install
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname)" != Darwin ]; then nb=--no-browser; fi; \
 	if [ "$$(id -u)" = 0 ]; then root=--allow-root; fi; \
 	echo "Starting JupyterLab on http://$(IP):$(PORT)/lab — open the URL printed below (it carries the token)."; \
-	$(BIN)/jupyter lab --notebook-dir=nbs --ip=$(IP) --port=$(PORT) $$nb $$root
+	$(BIN)/jupyter lab --config=tools/lab_config.py --notebook-dir=nbs --ip=$(IP) --port=$(PORT) $$nb $$root
 
 test: install chromium export-check nbtest pytest
 
