@@ -129,7 +129,7 @@ class Demo(widgets.VBox):
         self.fig = new_figure(figsize)
         self.artists, self._update = setup(self.fig), update
         self.result, self.last_update_s, self.n_updates = None, math.nan, 0
-        self._hold, self._laid_out, self._cost, self._cost_done, self._draw_s = False, False, cost, None, 0.0
+        self._hold, self._laid_out, self._cost, self._rates, self._draw_s = False, False, cost, [], 0.0
         width, _ = display_size(self.fig)
         # shown at its natural width (stretching a PNG blurs it), shrunk to fit on narrow screens
         self.image = widgets.Image(format='png', width=str(width), layout=widgets.Layout(max_width='100%', height='auto'))
@@ -165,12 +165,13 @@ class Demo(widgets.VBox):
         self.last_update_s, self._draw_s = t2 - t0, t2 - t1
         self.n_updates += 1
         self.status.value = self.result.message
-        if self._cost: self._cost_done = self._cost(**values); self._show_expected()
+        if self._cost:     # seconds per unit of cost, from every result seen (a cached one took as long, once)
+            self._rates.append(self.result.seconds / self._cost(**values)); self._show_expected()
         return self
 
     def expected_s(self) -> float:
-        "With a Run button: how long a run at the current values takes — the last result's `seconds`, scaled by `cost`, and the drawing"
-        return self.result.seconds * self._cost(**self.values()) / self._cost_done + self._draw_s
+        "With a Run button: how long a run at the current values takes — `cost` times the median seconds per cost seen, and the drawing"
+        return float(np.median(self._rates)) * self._cost(**self.values()) + self._draw_s
 
     def promised_s(self) -> float:
         "The time shown beside the Run button: `expected_s` with a fifth to spare for a busy machine, rounded up to half a second"

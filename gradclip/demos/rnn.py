@@ -443,7 +443,7 @@ def _setup_lstm(fig:Figure) -> dict:
     ax_l.set_title('training (Adam, both clipped)', fontsize=10)
     ax_p.plot([0, 2], [0, 2], color='0.5', ls='--', lw=1, label='prediction = true sum')
     a['points'] = {k: ax_p.scatter([], [], s=7, alpha=0.6, color=c) for k, c in _LSTM_COLORS.items()}
-    ax_p.set(xlim=(0, 2), ylim=(-0.2, 2.2), xlabel='true sum', ylabel='prediction', xticks=[0, 0.5, 1, 1.5, 2])
+    ax_p.set(xlim=(0, 2), ylim=(-0.2, 2.2), xlabel='true sum (256 new sequences)', ylabel='prediction', xticks=[0, 0.5, 1, 1.5, 2])
     a['title_p'] = ax_p.set_title(' ', fontsize=10)
     fig.legend(loc='outside lower center', ncols=3, fontsize=9, frameon=False)
     return a
@@ -460,7 +460,7 @@ def _update_lstm(a:dict, r:_RNNvsLSTM):
         if c.diverged_at is not None: a['marks'] += mark_divergence(a['ax_l'], c.diverged_at, 1.0, _LSTM_COLORS[k])
         t, p = r.test[k]
         a['points'][k].set_offsets(np.column_stack([t, p]))
-    a['title_p'].set_text(f"256 new sequences: test MSE RNN {r.mse['vanilla RNN']:.3f}, LSTM {r.mse['LSTM']:.3f}")
+    a['title_p'].set_text(f"test MSE: RNN {r.mse['vanilla RNN']:.3f}, LSTM {r.mse['LSTM']:.3f}")
 
 # %% ../../nbs/07_demos_rnn.ipynb #ef047e3a
 def lstm_demo(
