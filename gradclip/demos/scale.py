@@ -24,8 +24,8 @@ from fastai.learner import Learner
 from fastai.optimizer import OptimWrapper
 
 from ..core import Clipper, NormClipper, AutoClipper, ZClipper, grad_norm, check_number
-from ..monitor import plot_layer_heatmap
-from .base import Demo, slider, log_slider, COLORS, torch_threads
+from ..plot import COLORS, plot_layer_heatmap
+from .base import Demo, cached, slider, log_slider, torch_threads
 
 # %% auto #0
 __all__ = ['DATA_DIR', 'SETTING', 'LOSS_SPIKE', 'NORM_SPIKE', 'SPIKE_WINDOW', 'METHODS', 'CAUSES', 'STUDY_FILE', 'METHOD_COLORS',
@@ -335,7 +335,6 @@ def _adam_steps(g:np.ndarray, beta1:float, beta2:float, eps:float=1e-8) -> tuple
         steps[..., t] = m / (1 - beta1 ** (t + 1)) / (denoms[..., t] + eps)
     return steps, denoms
 
-@functools.lru_cache(maxsize=256)
 def _adam_memory(spike:float, beta2:float, max_norm:float, steps:int, spike_at:int, seed:int) -> AdamMemory:
     rng = np.random.default_rng(seed)
     g = 0.3 + rng.standard_normal(steps)           # a pull of 0.3 towards lower loss, in noise of size 1
@@ -350,6 +349,7 @@ def _adam_memory(spike:float, beta2:float, max_norm:float, steps:int, spike_at:i
            f"clipped at {max_norm:.3g}, it loses {lost_clipped:.0f}")
     return AdamMemory(grads, st, den, spike_at, float(lost), float(lost_clipped), msg)
 
+@cached
 def adam_memory(
     spike:float=100.0,     # size of the spike, in units of the gradient noise, in (0, inf)
     beta2:float=0.999,     # Adam's second-moment decay, in (0, 1)
@@ -363,7 +363,7 @@ def adam_memory(
     beta2 = check_number('beta2', beta2, 0, 1)
     steps = check_number('steps', steps, 2, low_closed=True, integer=True)
     spike_at = check_number('spike_at', spike_at, 1, steps, low_closed=True, integer=True)
-    return _adam_memory(float(f'{spike:.6g}'), float(f'{beta2:.6g}'), float(f'{max_norm:.6g}'), steps, spike_at, seed)
+    return _adam_memory(spike, beta2, max_norm, steps, spike_at, seed)
 
 # %% ../../nbs/09a_demos_scale.ipynb #436eed0f
 _RUN_COLORS = (COLORS.reference, COLORS.unclipped, COLORS.clipped)   # grey: no spike; red: unclipped; blue: clipped
@@ -396,15 +396,6 @@ def _update_adam_memory(artists:dict, r:AdamMemory):
         for line, yi in zip(lines, y): line.set_data(x, yi)
     for m in artists['marks']: m.set_xdata([r.spike_at, r.spike_at])
 
-def _setup_then_update(setup, update):
-    "A `draw(fig, result)` for `Demo` that calls `setup(fig)` once per figure, then only `update` (artists changed in place)"
-    made = {}
-    def draw(fig, result):
-        if id(fig) not in made: made[id(fig)] = setup(fig)
-        update(made[id(fig)], result)
-        return fig
-    return draw
-
 def adam_memory_demo() -> Demo:
     "Sliders for the spike's size, Adam's β₂ and the clipping threshold over `adam_memory`'s three runs"
     import ipywidgets as widgets
@@ -412,7 +403,7 @@ def adam_memory_demo() -> Demo:
                                     style={'description_width': 'initial'}, layout=widgets.Layout(width='280px'))
     controls = dict(spike=log_slider('spike (× noise)', 100, 1, 1000), beta2=beta2,
                     max_norm=log_slider('clip at', 3, 0.3, 1000))
-    return Demo(controls, adam_memory, _setup_then_update(_setup_adam_memory, _update_adam_memory), figsize=(10, 3.2))
+    return Demo(controls, adam_memory, _setup_adam_memory, _update_adam_memory, figsize=(10, 3.2))
 
 # %% ../../nbs/09a_demos_scale.ipynb #d22edd3e
 METHOD_COLORS = {'no clipping': COLORS.unclipped, 'clip at 1.0': COLORS.clipped, 'AutoClip': COLORS.autoclip,
