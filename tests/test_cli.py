@@ -32,7 +32,7 @@ def test_gradclip_tutorials_copies_the_notebooks_and_serves_them_on_loopback_beh
         assert (work/'mine'/'02_cliff.ipynb').read_bytes() == edited
         token = url.split('token=')[1]
         names = check_served(url, port)
-        assert names >= {'01_exploding.ipynb', '02_cliff.ipynb', '03_rnn.ipynb', '04_mixed_precision.ipynb', '05_choosing.ipynb'}, names
+        assert names >= {'01_exploding.ipynb', '02_cliff.ipynb', '03_rnn.ipynb', '04_mixed_precision.ipynb', '05_choosing.ipynb', '06_at_scale.ipynb'}, names
         # the script became JupyterLab (exec): the server is its process, and a SIGTERM to it alone stops the server
         assert (tmp_path/'runtime'/f'jpserver-{proc.pid}.json').exists(), sorted(p.name for p in (tmp_path/'runtime').iterdir())
         proc.send_signal(signal.SIGTERM)

@@ -22,7 +22,7 @@ from .base import Demo, cached, slider, log_slider, dropdown
 
 # %% auto #0
 __all__ = ['LossGrad', 'rnn_states', 'cliff_loss', 'find_cliff', 'Steepness', 'cliff_steepness', 'DescentPath', 'descend',
-           'OneNeuronRNN', 'cliff_demo', 'cliff_slice_demo', 'norm_vs_value_demo']
+           'OneNeuronRNN', 'cliff_demo', 'cliff_slice_demo', 'compare_clipping', 'norm_vs_value_demo']
 
 # %% ../../nbs/06_demos_cliff.ipynb #6aa24771
 _X0, _STEPS, _TARGET = 0.5, 50, 0.7     # Pascanu et al. 2013, section 2.3: x_0 = .5, 50 steps, target 0.7 for sigma(x_50)
@@ -484,7 +484,7 @@ class _ClipComparison(NamedTuple):
     message: str
 
 @cached
-def _compare_clipping(
+def compare_clipping(
     g_w:float=4.0, g_b:float=1.0,   # the gradient's two components
     threshold:float=1.0,            # the clipping threshold, in (0, inf)
 ) -> _ClipComparison:
@@ -534,4 +534,4 @@ def norm_vs_value_demo(g_w:float=4.0, g_b:float=1.0, threshold:float=1.0) -> Dem
     controls = dict(g_w=slider('g_w = ∂ℰ/∂w', float(g_w), -5.0, 5.0, 0.1),
                     g_b=slider('g_b = ∂ℰ/∂b', float(g_b), -5.0, 5.0, 0.1),
                     threshold=slider('c = max_norm = clip_value', float(threshold), 0.1, 5.0, 0.1))
-    return Demo(controls, _compare_clipping, _setup_vectors, _update_vectors, figsize=(7.5, 3.4))
+    return Demo(controls, compare_clipping, _setup_vectors, _update_vectors, figsize=(7.5, 3.4))

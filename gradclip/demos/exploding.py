@@ -20,9 +20,9 @@ from ..plot import COLORS, new_figure, log_ticks, log_limits, mark_divergence
 from .base import Demo, cached, slider, log_slider, dropdown, digits, mlp, train_steps, Curve, torch_threads
 
 # %% auto #0
-__all__ = ['ARCHITECTURES', 'ARCHITECTURE_NAMES', 'LAYER_NORM_LIMITS', 'LayerNorms', 'layer_norms', 'layer_norms_demo',
-           'growth_factors_figure', 'DepthSweep', 'depth_sweep', 'depth_sweep_figure', 'BadInitRuns', 'bad_init_runs',
-           'bad_init_demo']
+__all__ = ['ARCHITECTURES', 'ARCHITECTURE_NAMES', 'LAYER_NORM_LIMITS', 'growth_factors', 'LayerNorms', 'layer_norms',
+           'layer_norms_demo', 'growth_factors_figure', 'DepthSweep', 'depth_sweep', 'depth_sweep_figure',
+           'BadInitRuns', 'bad_init_runs', 'bad_init_demo']
 
 # %% ../../nbs/05_demos_exploding.ipynb #68899fd0
 _C = {'relu': 2.0, 'tanh': 1.0, 'linear': 1.0}        # He init for relu, LeCun for the others (as `mlp`)
@@ -81,7 +81,7 @@ def _propagate(q0:np.ndarray, depth:int, s2, activation:str) -> _MeanField:
     return _MeanField(np.stack(qs), np.stack(mss), np.stack(chis))
 
 # %% ../../nbs/05_demos_exploding.ipynb #1e695c84
-def _growth_factors(
+def growth_factors(
     gains,                   # init gains, each in (0, inf)
     activation:str='relu',   # 'relu', 'tanh' or 'linear'
     depth:int=500,           # layers to propagate before reading the factors
@@ -266,7 +266,7 @@ def growth_factors_figure(
     ax.text(0.52, 1.93, 'explodes: × factor^depth', color=_EXPLODES, fontsize=9, va='top')
     ax.text(1.98, 0.07, 'vanishes', color=_VANISHES, fontsize=9, ha='right')
     ax.plot(gains, gains, color='k', lw=2, label='linear, and ReLU with He init: activations and gradients')
-    fwd, bwd = _growth_factors(gains, 'tanh')
+    fwd, bwd = growth_factors(gains, 'tanh')
     ax.plot(gains, fwd, color='C2', lw=2, ls=':', label='tanh: activations (saturate at ±1)')
     ax.plot(gains, bwd, color='C2', lw=2, label='tanh: gradients')
     ax.axhline(1, color='0.4', lw=0.8)

@@ -19,14 +19,14 @@ from ..plot import COLORS, new_figure, log_ticks, log_limits, mark_divergence
 from .base import Demo, Curve, cached, slider, log_slider, dropdown, torch_threads
 
 # %% auto #0
-__all__ = ['RADIUS_LIMITS', 'adding_figure', 'spectral_matrix', 'spectral_radius', 'VanillaRNN', 'LSTMNet', 'state_grads',
-           'growth_per_step', 'state_grad_norms', 'train_adding', 'BPTTProfile', 'bptt_profile', 'bptt_demo',
-           'rnn_clipping_demo', 'lstm_demo']
+__all__ = ['RADIUS_LIMITS', 'adding_problem', 'adding_figure', 'spectral_matrix', 'spectral_radius', 'VanillaRNN', 'LSTMNet',
+           'state_grads', 'growth_per_step', 'state_grad_norms', 'train_adding', 'BPTTProfile', 'bptt_profile',
+           'bptt_demo', 'rnn_clipping_runs', 'rnn_clipping_demo', 'rnn_vs_lstm', 'lstm_demo']
 
 # %% ../../nbs/07_demos_rnn.ipynb #ce3682a9
 _MEAN_MSE = 1 / 6   # the loss of always predicting 1 on the adding problem: 2 × Var(U[0, 1])
 
-def _adding_problem(
+def adding_problem(
     n:int,                                    # number of sequences, in [1, inf)
     T:int,                                    # sequence length, in [2, inf)
     seed:int=0,                               # seed for the values and marker positions
@@ -49,7 +49,7 @@ def adding_figure(
     seed:int=0,        # which sequences
 ) -> Figure:
     "A figure of `n` adding-problem sequences: values as bars, the two marked values highlighted, the target as title"
-    x, y = _adding_problem(n, T, seed=seed)
+    x, y = adding_problem(n, T, seed=seed)
     fig = new_figure((8, 0.5 + 1.3 * n))
     axs = np.atleast_1d(fig.subplots(n, 1, sharex=True))
     for ax, xi, yi in zip(axs, x, y):
@@ -160,7 +160,7 @@ def state_grad_norms(
     seed:int=0,            # seed for the batch
 ) -> np.ndarray:           # ‖∂L/∂h_t‖ for t = 1 … T
     "‖∂L/∂h_t‖ for t = 1 … T on a batch of the adding problem, computed in float64 on a copy of `model`"
-    x, y = _adding_problem(n, T, seed=seed)
+    x, y = adding_problem(n, T, seed=seed)
     with torch_threads(1):
         return state_grads(copy.deepcopy(model).double(), x.double(), y.double()).flatten(1).norm(dim=1).numpy()
 
@@ -188,7 +188,7 @@ def train_adding(
     losses, norms, clipped = np.full(steps, np.nan), np.full(steps, np.nan), np.zeros(steps, dtype=bool)
     with torch_threads(1):
         for i in range(steps):
-            x, y = _adding_problem(bs, T, generator=g)
+            x, y = adding_problem(bs, T, generator=g)
             loss = nn.functional.mse_loss(model(x), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -304,7 +304,7 @@ class _RNNClippingRuns(NamedTuple):
     max_norm: float
     message: str
 
-def _rnn_clipping_runs(
+def rnn_clipping_runs(
     T:int=100,                # sequence length, in [2, inf)
     radius:float=1.5,         # spectral radius of the initial W_hh, in (0, inf)
     lr:float=0.1,             # plain SGD learning rate, in (0, inf)
@@ -385,7 +385,7 @@ def rnn_clipping_demo(
                     radius=slider('spectral radius ρ', radius, 0.5, 2.0, 0.1, continuous=False),
                     lr=log_slider('learning rate', lr, 0.01, 0.3, continuous=False),
                     max_norm=log_slider('max_norm', max_norm, 0.1, 10, continuous=False))
-    def compute(T, radius, lr, max_norm): return _rnn_clipping_runs(T, radius, lr, max_norm, steps)
+    def compute(T, radius, lr, max_norm): return rnn_clipping_runs(T, radius, lr, max_norm, steps)
     return Demo(controls, compute, lambda fig: _setup_rnn_clipping(fig, steps), _update_rnn_clipping,
                 figsize=(8.5, 3.4), kind='training')
 
@@ -401,7 +401,7 @@ class _RNNvsLSTM(NamedTuple):
     message: str
 
 @cached(maxsize=64)
-def _rnn_vs_lstm(
+def rnn_vs_lstm(
     T:int=25,                 # sequence length, in [2, inf)
     steps:int=400,            # training steps per model, in [1, inf)
     lr:float=0.01,            # Adam learning rate
@@ -413,7 +413,7 @@ def _rnn_vs_lstm(
     t0 = time.perf_counter()
     models = {'vanilla RNN': VanillaRNN(hidden=hidden, radius=1.0, seed=seed), 'LSTM': LSTMNet(hidden=hidden, seed=seed)}
     curves = {k: train_adding(m, T, steps=steps, lr=lr, optimizer='adam', max_norm=max_norm, seed=seed) for k, m in models.items()}
-    x, y = _adding_problem(256, T, seed=10_000 + seed)
+    x, y = adding_problem(256, T, seed=10_000 + seed)
     with torch.no_grad(), torch_threads(1): test = {k: (y.squeeze(1).numpy(), m(x).squeeze(1).numpy()) for k, m in models.items()}
     mse = {k: float(np.mean((p - t) ** 2)) for k, (t, p) in test.items()}
     msg = f'T = {T}, {steps} steps, test MSE: ' + ', '.join(f'{k} {v:.3f}' for k, v in mse.items()) + \
@@ -471,6 +471,6 @@ def lstm_demo(
     controls = dict(T=slider('sequence length T', T, 5, 50, 5), steps=slider('steps', steps, 100, 800, 100))
     # two models trained for up to 800 steps each: about 1 s at the defaults and 3 to 4 s at the sliders' far end on
     # one core, too long for a slider, so it waits for Run; the time of a run grows with T × steps (plus a little)
-    def compute(T, steps): return _rnn_vs_lstm(T, steps)
+    def compute(T, steps): return rnn_vs_lstm(T, steps)
     return Demo(controls, compute, _setup_lstm, _update_lstm, figsize=(8.5, 3.6), kind='training', run_button=True,
                 cost=lambda T, steps: steps * (T + 5))
