@@ -50,12 +50,13 @@ install:
 	echo "install: done, $$(du -sh $(VENV) 2>/dev/null | cut -f1) in $(VENV)"
 
 # JupyterLab on nbs/, opening on the first tutorial: loopback and token auth by default; IP=0.0.0.0 is an explicit
-# opt-in. No browser is opened when there is no display to open it on (or under CI); the URL (with its token) is printed.
+# opt-in. tools/lab_config.py serves notebooks so that opening one does not mark it modified (see the file for why it
+# would). No browser is opened when there is no display to open it on (or under CI); the URL (with its token) is printed.
 lab: install
 	@if [ -n "$$CI" ] || { [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname)" != Darwin ]; }; then nb=--no-browser; fi; \
 	if [ "$$(id -u)" = 0 ]; then root=--allow-root; fi; \
 	echo "Starting JupyterLab on http://$(IP):$(PORT), opening tutorials/01_exploding.ipynb: open the URL printed below (it carries the token)."; \
-	exec $(BIN)/jupyter lab --notebook-dir=nbs --ip=$(IP) --port=$(PORT) --LabApp.default_url=/lab/tree/tutorials/01_exploding.ipynb $$nb $$root
+	exec $(BIN)/jupyter lab --config=tools/lab_config.py --notebook-dir=nbs --ip=$(IP) --port=$(PORT) --LabApp.default_url=/lab/tree/tutorials/01_exploding.ipynb $$nb $$root
 
 test: install chromium export-check clean-check nbtest pytest
 

@@ -7,14 +7,16 @@ Accelerate starts the processes, splits the data and runs backward; the model is
 way). Instead of `accelerator.clip_grad_norm_`, any gradclip clipper: here ZClip, which needs the true global norm
 at every step to keep its running statistics right — and identical on every rank.
 """
-import json, sys
-import torch
+import datetime, json, sys
+import torch, torch.distributed as dist
 from torch import nn
 from torch.distributed.fsdp import fully_shard
 from accelerate import Accelerator
 from gradclip.core import ZClipper
 
 def main(out=None, steps=8):
+    # the process group, with a timeout of our own (Accelerate would wait 30 minutes on a lost rank); it uses this one
+    dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo', timeout=datetime.timedelta(seconds=60))
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(16, 64), nn.GELU(), nn.Linear(64, 1)).to(accelerator.device)
@@ -35,6 +37,6 @@ def main(out=None, steps=8):
     if out:
         with open(f'{out}.rank{accelerator.process_index}.json', 'w') as f: json.dump({'log': log}, f)
     accelerator.wait_for_everyone()
-    torch.distributed.destroy_process_group()
+    dist.destroy_process_group()
 
 if __name__ == '__main__': main(*sys.argv[1:2])

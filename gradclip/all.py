@@ -12,3 +12,7 @@ from .core import *
 from .callback import *
 from .fp16 import *
 from .monitor import *
+from . import core, callback, fp16, monitor
+
+# star imports define no names of this module, so nbdev's generated `__all__` would be empty: list what it re-exports
+__all__ = [name for m in (core, callback, fp16, monitor) for name in m.__all__]

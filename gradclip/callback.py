@@ -24,8 +24,7 @@ from .core import (Clipper, ClipStats, HyperParam, NormClipper, ValueClipper, AG
                    grad_norm, check_bool, check_choice)
 
 # %% auto #0
-__all__ = ['ClipCallback', 'GradientClip', 'GradientClipValue', 'AdaptiveGradientClip', 'AutoClip', 'ZClip', 'plot_grad_norms',
-           'clip_callbacks']
+__all__ = ['ClipCallback', 'GradientClip', 'GradientClipValue', 'AdaptiveGradientClip', 'AutoClip', 'ZClip', 'clip_callbacks']
 
 # %% ../nbs/01_callback.ipynb #2f7eed25
 _NONFINITE_CHOICES = ('skip', 'raise', 'ignore')
@@ -229,49 +228,7 @@ class ZClip(ClipCallback):
         super().__init__(ZClipper(*args, **kwargs), on_nonfinite=on_nonfinite, record=record)
 
 # %% ../nbs/01_callback.ipynb #7dfedeef
-from matplotlib.ticker import LogFormatter
-
-class _PlainLogFormatter(LogFormatter):
-    "Log-axis labels as plain numbers (0.5, 2, 1000) rather than 5×10⁻¹"
-    def _num_to_string(self, x, vmin, vmax): return f'{x:g}'
-
-def _plain_log_labels(axis, minor_below:float=2.0):
-    "Label a log-scaled axis (ax.xaxis or ax.yaxis) with plain numbers; minor ticks too if it spans < `minor_below` decades"
-    f = _PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(minor_below, 0.4))
-    axis.set_major_formatter(f); axis.set_minor_formatter(f)
-
-def _host(x) -> np.ndarray|None: return None if x is None else torch.as_tensor(x).detach().float().cpu().numpy()
-
-def plot_grad_norms(
-    norms,                  # pre-clip global norm per step (tensor or array)
-    thresholds=None,        # the threshold at each step (inf/NaN where there was none)
-    clipped=None,           # bool per step: was it clipped?
-    after=None,             # norm after clipping, per step
-    ax=None,                # axes to draw on (default: a new figure)
-    title:str|None=None,
-):
-    "Gradient norm per step on a log scale, with the threshold, clipped steps and non-finite steps marked"
-    norms, thresholds, clipped, after = map(_host, (norms, thresholds, clipped, after))
-    if norms is None or len(norms) == 0: raise ValueError("there are no norms to plot: nothing has been recorded yet")
-    if ax is None: _, ax = plt.subplots(figsize=(8, 3.2))
-    x, finite = np.arange(len(norms)), np.isfinite(norms)
-    ax.plot(x, np.where(finite, norms, np.nan), lw=1, color='C0', label='before clipping')
-    if after is not None and clipped is not None and clipped.any():
-        ax.plot(x, np.where(np.isfinite(after), after, np.nan), lw=1, color='C2', alpha=0.8, label='after clipping')
-    if thresholds is not None and np.isfinite(thresholds).any():
-        ax.step(x, np.where(np.isfinite(thresholds), thresholds, np.nan), where='mid', color='k', ls='--', lw=1, label='threshold')
-    if clipped is not None and clipped.any():
-        c = clipped.astype(bool) & finite
-        ax.scatter(x[c], norms[c], s=9, color='C1', zorder=3, label=f'clipped: {int(c.sum())} of {len(x)} steps')
-    ax.set_yscale('log'); _plain_log_labels(ax.yaxis)
-    if (~finite).any():
-        top = np.nanmax(norms[finite]) * 3 if finite.any() else 1.0
-        ax.scatter(x[~finite], np.full((~finite).sum(), top), marker='x', color='red', s=30, zorder=4,
-                   label=f'NaN/inf from step {int(x[~finite][0])} ({int((~finite).sum())} steps)')
-    ax.set_xlabel('optimizer step'); ax.set_ylabel('gradient norm')
-    if title: ax.set_title(title)
-    ax.legend(fontsize=8, loc='best')
-    return ax
+from .plot import plot_grad_norms
 
 # %% ../nbs/01_callback.ipynb #c17fc690
 @patch

@@ -507,6 +507,7 @@ class AutoClipper(Clipper):
         self._count = torch.full((), n, dtype=torch.long, device=device)
         self._next = torch.full((), n % self.history, dtype=torch.long, device=device)
         self._slots = torch.arange(self.history, device=device)
+        self._calls = n    # on the host: steps recorded so far, capped at `history`: a bound on `_count` (NaN steps are not kept)
 
     def threshold(self) -> Tensor:
         "The norm the next step will be clipped to: inf until a norm has been recorded"
@@ -525,16 +526,20 @@ class AutoClipper(Clipper):
         return ClipStats(norm, threshold, coef < 1)
 
     def _record(self, norm:Tensor):
-        "Add `norm` (if finite) to the history, dropping the oldest when full: a few O(history) passes, no sort, no sync"
-        ok, H, at = torch.isfinite(norm), self.history, self._slots
-        x, oldest = norm.to(torch.float32).view(1), self._ring.gather(0, self._next.view(1))
+        "Add `norm` (if finite) to the history, dropping the oldest when full: a few passes over the filled part, no sort, no sync"
+        ok, H = torch.isfinite(norm), self.history
+        # only the first n sorted entries can hold norms after this step; the rest are +inf and stay so. n is known on
+        # the host, so while the history fills, a step costs what has been recorded so far, whatever `history` is
+        n = min(self._calls + 1, H)
+        at, x, oldest = self._slots[:n], norm.to(torch.float32).view(1), self._ring.gather(0, self._next.view(1))
         # take one copy of the oldest norm out of the sorted buffer (when full), closing the gap from the right
-        gap = torch.where(ok & (self._count == H), torch.searchsorted(self._sorted[:H], oldest), H)
+        gap = torch.where(ok & (self._count == H), torch.searchsorted(self._sorted[:n], oldest), n)
         kept = self._sorted.gather(0, at + (at >= gap).long())
         # and put the new one in its place in the order, opening a gap (the +inf that falls off the end was free)
-        pos = torch.where(ok, torch.searchsorted(kept, x), H)
-        self._sorted[:H] = torch.where(at == pos, x, kept.gather(0, (at - (at > pos).long()).clamp(min=0)))
+        pos = torch.where(ok, torch.searchsorted(kept, x), n)
+        self._sorted[:n] = torch.where(at == pos, x, kept.gather(0, (at - (at > pos).long()).clamp(min=0)))
         self._ring.scatter_(0, self._next.view(1), torch.where(ok, x, oldest))
+        self._calls = n
         self._next.add_(ok).remainder_(H)
         self._count.add_(ok).clamp_(max=H)
 

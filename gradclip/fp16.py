@@ -93,7 +93,8 @@ class _ExitAutocastAfter:
 def _scale_tensor(scaler) -> Tensor:
     "The scaler's current scale as a device tensor, without a host sync where PyTorch allows it"
     get = getattr(scaler, '_get_scale_async', None)    # private in PyTorch; if it is renamed, fall back to the public,
-    return get().detach().clone() if get is not None else torch.tensor(scaler.get_scale())   # syncing `get_scale()`
+    scale = get() if get is not None else None         # syncing `get_scale()` (also before the scaler's first use)
+    return scale.detach().clone() if scale is not None else torch.tensor(float(scaler.get_scale()))
 
 @patch
 def to_amp(self:Learner,

@@ -21,10 +21,10 @@ from fastai.callback.schedule import LRFinder
 from fastai.learner import Learner, Metric
 
 from .core import StepLog, grad_norm, tensor_norms, check_number, check_choice
-from .callback import clip_callbacks, plot_grad_norms, _host, _plain_log_labels
+from .callback import clip_callbacks
 
 # %% auto #0
-__all__ = ['GradientMonitor', 'plot_layer_heatmap', 'plot_norm_hist', 'plot_update_ratios', 'ClippedFraction', 'ClipSuggestion']
+__all__ = ['GradientMonitor', 'ClippedFraction', 'ClipSuggestion']
 
 # %% ../nbs/03_monitor.ipynb #91775f6b
 class GradientMonitor(Callback):
@@ -140,67 +140,7 @@ def _scatter(values:Tensor, where:list[bool], device) -> Tensor:
     return torch.stack([next(taken) if w else nan for w in where]) if where else torch.zeros(0, device=device)
 
 # %% ../nbs/03_monitor.ipynb #8bbc1379
-def _short(name:str, width:int=28) -> str: return name if len(name) <= width else '…' + name[-width + 1:]
-
-def plot_layer_heatmap(
-    steps,                  # the optimizer steps at which the layers were sampled
-    values,                 # (len(steps), n_layers) gradient norms (or any positive per-layer numbers)
-    names:list[str],        # layer names, input side first
-    ax=None,
-    label:str='gradient norm',
-    title:str|None=None,
-):
-    "A layer × step heatmap on a log colour scale: explosion and vanishing show as colour changing down the layers"
-    steps, values = _host(steps), _host(values)
-    if values is None or values.size == 0: raise ValueError("there is nothing to plot: no layer has been sampled yet")
-    if ax is None: _, ax = plt.subplots(figsize=(8, 0.25 * len(names) + 1.5))
-    v = np.where(np.isfinite(values) & (values > 0), values, np.nan).T
-    # percentiles, not extremes, set the colour range: a few huge cells from a diverging step would flatten the rest
-    lo, hi = (np.nanpercentile(v, 1), np.nanpercentile(v, 99)) if np.isfinite(v).any() else (1e-8, 1.)
-    im = ax.imshow(v, aspect='auto', interpolation='nearest', cmap='magma', norm=LogNorm(vmin=lo, vmax=max(hi, lo * 1.01)),
-                   extent=(steps[0] - 0.5, steps[-1] + 0.5, len(names) - 0.5, -0.5))
-    ax.set_yticks(range(len(names)), [_short(n) for n in names], fontsize=7 if len(names) > 12 else 8)
-    ax.set_xlabel('optimizer step'); ax.set_ylabel('layer (input at top)')
-    plt.colorbar(im, ax=ax, label=label, pad=0.01)
-    if title: ax.set_title(title)
-    return ax
-
-def plot_norm_hist(
-    norms,                    # gradient norms
-    marks:dict|None=None,     # vertical lines to draw, {label: value}
-    ax=None,
-    title:str|None=None,
-):
-    "Histogram of gradient norms on log-spaced bins, with optional marked values (thresholds, percentiles)"
-    x = _host(norms)
-    x = x[np.isfinite(x) & (x > 0)]
-    if not len(x): raise ValueError("there are no finite norms to plot")
-    if ax is None: _, ax = plt.subplots(figsize=(5, 3))
-    lo, hi = x.min(), x.max()
-    ax.hist(x, bins=np.geomspace(lo, hi * 1.0001, 30) if hi > lo else 10, color='C0', alpha=0.8)
-    ax.set_xscale('log'); _plain_log_labels(ax.xaxis, minor_below=1.0); ax.set_xlabel('gradient norm'); ax.set_ylabel('steps')
-    for i, (label, v) in enumerate((marks or {}).items()):
-        if v is not None and np.isfinite(v): ax.axvline(v, color=f'C{i + 1}', ls='--', label=f'{label} = {v:.3g}')
-    if marks: ax.legend(fontsize=8)
-    if title: ax.set_title(title)
-    return ax
-
-def plot_update_ratios(
-    steps, ratios, names:list[str],  # as `GradientMonitor.layer_table('ratios')` returns, and the layer names
-    ax=None, title:str|None=None,
-):
-    "log10 of each layer's update-to-weight ratio over training, with the 1e-3 rule of thumb"
-    steps, r = _host(steps), _host(ratios)
-    if r is None or r.size == 0: raise ValueError("there is nothing to plot: no update has been sampled yet")
-    if ax is None: _, ax = plt.subplots(figsize=(8, 3))
-    colors = plt.cm.viridis(np.linspace(0, 0.9, len(names)))
-    for i, (n, c) in enumerate(zip(names, colors)):
-        ax.plot(steps, np.log10(np.where(r[:, i] > 0, r[:, i], np.nan)), color=c, lw=1, label=_short(n, 20) if len(names) <= 8 else None)
-    ax.axhline(-3, color='k', ls='--', lw=1, label='1e-3')
-    ax.set_xlabel('optimizer step'); ax.set_ylabel('log10(|ΔW| / |W|)')
-    ax.legend(fontsize=7, ncol=2)
-    if title: ax.set_title(title)
-    return ax
+from .plot import plot_grad_norms, plot_layer_heatmap, plot_norm_hist, plot_update_ratios
 
 # %% ../nbs/03_monitor.ipynb #c56fd943
 @patch

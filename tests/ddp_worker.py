@@ -3,7 +3,7 @@
 Trains the same tiny model as `test_ddp.reference_run` under fastai's `learn.distrib_ctx()` (gloo, CPU) with gradclip's
 GradientClip and AutoClip, and saves this rank's final weights and recorded thresholds to OUT_DIR/rank{r}.pt.
 """
-import os, sys, warnings
+import datetime, os, sys, warnings
 import torch, torch.distributed as dist
 
 warnings.filterwarnings('ignore', category=FutureWarning)
@@ -18,7 +18,7 @@ def _broadcast_cpu(self, t, rank):
 
 if __name__ == '__main__':
     out = sys.argv[1]
-    dist.init_process_group('gloo')
+    dist.init_process_group('gloo', timeout=datetime.timedelta(seconds=60))   # a lost rank fails the test, not hangs it
     rank = dist.get_rank()
     DistributedDL._broadcast = _broadcast_cpu
     learn = make_learner(bs=BS_PER_RANK)

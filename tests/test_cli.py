@@ -4,14 +4,13 @@ behind a token, opening on the first tutorial; and JupyterLab is the script's ow
 Runs the installed script (the `gradclip` beside this Python) on a free port in a temporary folder, as
 tests/test_make_lab.py does for `make lab`, and always stops it. The copying rules are tested in nbs/10_cli.ipynb.
 """
-import json, os, re, signal, socket, subprocess, sys, time, urllib.error, urllib.request
+import os, re, signal, subprocess, sys, urllib.error, urllib.request
 from pathlib import Path
 
-SCRIPT = Path(sys.executable).parent/('gradclip.exe' if os.name == 'nt' else 'gradclip')
+sys.path.insert(0, str(Path(__file__).parent))
+from lab import free_port, wait_for_url, check_served
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+SCRIPT = Path(sys.executable).parent/('gradclip.exe' if os.name == 'nt' else 'gradclip')
 
 def test_gradclip_tutorials_copies_the_notebooks_and_serves_them_on_loopback_behind_a_token(tmp_path):
     assert SCRIPT.exists(), f'no console script at {SCRIPT}: reinstall gradclip (pip install -e ".[dev]")'
@@ -24,32 +23,16 @@ def test_gradclip_tutorials_copies_the_notebooks_and_serves_them_on_loopback_beh
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path/'ws'))
     proc = subprocess.Popen([str(SCRIPT), 'tutorials', 'mine', f'--port={port}', '--no-browser'], cwd=work, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    out, url = [], None
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline and url is None and proc.poll() is None:
-            line = proc.stdout.readline()
-            out.append(line)
-            if m := re.search(rf'(http://127\.0\.0\.1:{port}/lab/tree/01_exploding\.ipynb\?token=[0-9a-f]+)', line): url = m.group(1)
+        url, out = wait_for_url(proc, rf'(http://127\.0\.0\.1:{port}/lab/tree/01_exploding\.ipynb\?token=[0-9a-f]+)')
         text = ''.join(out)
         assert url, 'gradclip tutorials printed no URL with a token:\n' + ''.join(out[-40:])
         assert text.startswith('gradclip '), text
         assert re.search(r'kept\s+02_cliff\.ipynb', text) and re.search(r'copied\s+01_exploding\.ipynb', text), text
         assert (work/'mine'/'02_cliff.ipynb').read_bytes() == edited
         token = url.split('token=')[1]
-        for _ in range(60):          # the URL is printed a moment before the server accepts connections
-            try: status = urllib.request.urlopen(url, timeout=10).status; break
-            except urllib.error.URLError as e:
-                if isinstance(e, urllib.error.HTTPError): raise
-                time.sleep(0.5)
-        assert status == 200
-        listing = json.load(urllib.request.urlopen(f'http://127.0.0.1:{port}/api/contents?token={token}', timeout=10))
-        names = {item['name'] for item in listing['content']}
+        names = check_served(url, port)
         assert names >= {'01_exploding.ipynb', '02_cliff.ipynb', '03_rnn.ipynb', '04_mixed_precision.ipynb', '05_choosing.ipynb'}, names
-        try:
-            urllib.request.urlopen(f'http://127.0.0.1:{port}/api/contents', timeout=10)
-            raise AssertionError('the API answered without the token')
-        except urllib.error.HTTPError as e: assert e.code == 403
         # the script became JupyterLab (exec): the server is its process, and a SIGTERM to it alone stops the server
         assert (tmp_path/'runtime'/f'jpserver-{proc.pid}.json').exists(), sorted(p.name for p in (tmp_path/'runtime').iterdir())
         proc.send_signal(signal.SIGTERM)

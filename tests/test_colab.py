@@ -19,7 +19,7 @@ def install_cell(path) -> str:
     return next(src for kind, src in cells(path) if kind == 'code')
 
 def test_there_are_tutorials():
-    assert len(TUTORIALS) == 5
+    assert len(TUTORIALS) == 6
 
 @pytest.mark.parametrize('path', TUTORIALS, ids=lambda p: p.stem)
 def test_tutorial_has_an_open_in_colab_badge_under_its_title(path):

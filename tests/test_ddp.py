@@ -4,13 +4,14 @@ fastai's DistributedDL gives rank r the r-th half of the data, batch by batch, a
 gradients; so both ranks must end with identical weights, equal to one process training on each pair of batches
 concatenated. Clipping happens on the averaged gradient, so AutoClip's thresholds must agree across ranks too.
 """
-import os, subprocess, sys
+import sys
 from pathlib import Path
 import pytest, torch
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 from ddp_common import make_learner, items, N_ITEMS, BS_PER_RANK
+from launch import torchrun
 
 def reference_run():
     "One process, batch k = rank 0's k-th batch followed by rank 1's k-th batch"
@@ -23,10 +24,7 @@ def reference_run():
 @pytest.fixture(scope='module')
 def ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp('ddp')
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': os.pathsep.join([str(HERE), os.environ.get('PYTHONPATH', '')])}
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(HERE/'ddp_worker.py'), str(out)]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
+    torchrun(HERE/'ddp_worker.py', out, timeout=300)
     return [torch.load(out/f'rank{r}.pt') for r in range(2)]
 
 def test_ranks_agree(ranks):

@@ -98,7 +98,7 @@ def test_every_public_name_is_on_its_api_page(processed):
 
 def test_tutorial_pages_keep_their_figures(processed):
     tutorials = sorted((processed/'tutorials').glob('*.ipynb'))
-    assert len(tutorials) == 5
+    assert len(tutorials) == 6
     for p in tutorials:
         outs = list(outputs(json.loads(p.read_text())))
         pngs = [o for o in outs if 'image/png' in o.get('data', {})]

@@ -5,18 +5,12 @@ two ranks' results are compared with each other (they must be identical) and wit
 rounding). Then the two examples in `examples/` run as a user would run them. Every launch has a timeout, and so has
 each process group: a collective that waits forever would hang CI.
 """
-import json, math, os, subprocess, sys
+import json, math, sys
 from pathlib import Path
 import pytest
 
-HERE, ROOT = Path(__file__).parent, Path(__file__).parent.parent
-
-def torchrun(script, *args, timeout=240):
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])}
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(script), *map(str, args)]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
-    return res.stdout
+sys.path.insert(0, str(Path(__file__).parent))
+from launch import torchrun, HERE, ROOT
 
 def read_ranks(prefix): return [json.loads(Path(f'{prefix}{r}.json').read_text()) for r in range(2)]
 

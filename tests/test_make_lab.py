@@ -4,42 +4,24 @@ tutorial, with the URL printed; and its install step, which rebuilds a venv whos
 Runs the real Makefile targets on this test environment (its install is already done by `make test`, so it is
 skipped) and on a free port.
 """
-import json, os, re, signal, socket, subprocess, sys, time, urllib.error, urllib.request
+import os, re, signal, subprocess, sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from lab import free_port, wait_for_url, check_served
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+ROOT = Path(__file__).resolve().parents[1]
 
 def test_make_lab_serves_the_notebooks_on_loopback_behind_a_token():
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ('DISPLAY', 'WAYLAND_DISPLAY')}
     proc = subprocess.Popen(['make', 'lab', f'PORT={port}', f'VENV={sys.prefix}'], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    out, url = [], None
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline and url is None and proc.poll() is None:
-            line = proc.stdout.readline()
-            out.append(line)
-            if m := re.search(rf'(http://127\.0\.0\.1:{port}/lab/tree/tutorials/01_exploding\.ipynb\?token=[0-9a-f]+)', line): url = m.group(1)
+        url, out = wait_for_url(proc, rf'(http://127\.0\.0\.1:{port}/lab/tree/tutorials/01_exploding\.ipynb\?token=[0-9a-f]+)')
         assert url, 'make lab printed no URL with a token:\n' + ''.join(out[-40:])
-        token = url.split('token=')[1]
-        for _ in range(60):          # the URL is printed a moment before the server accepts connections
-            try: status = urllib.request.urlopen(url, timeout=10).status; break
-            except urllib.error.URLError as e:
-                if isinstance(e, urllib.error.HTTPError): raise
-                time.sleep(0.5)
-        assert status == 200
-        listing = json.load(urllib.request.urlopen(f'http://127.0.0.1:{port}/api/contents?token={token}', timeout=10))
-        names = {item['name'] for item in listing['content']}
+        names = check_served(url, port)
         assert {'index.ipynb', 'tutorials', '00_core.ipynb'} <= names, names       # serving nbs/
-        try:
-            urllib.request.urlopen(f'http://127.0.0.1:{port}/api/contents', timeout=10)
-            raise AssertionError('the API answered without the token')
-        except urllib.error.HTTPError as e: assert e.code == 403
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try: proc.wait(20)

@@ -1,4 +1,4 @@
-"""The pieces every interactive demo is made of: a `Demo` widget (controls above one redrawn figure), offline data, small models, a lean training loop that marks divergence, and plotting helpers.
+"""The pieces every interactive demo is made of: a `Demo` widget (controls above one figure, updated in place), one cache for the numbers behind it, offline data, small models and a lean training loop that marks divergence.
 
 Docs: https://gradclip.github.io/gradclip/demos_base.html.md"""
 
@@ -6,114 +6,74 @@ Docs: https://gradclip.github.io/gradclip/demos_base.html.md"""
 
 # %% ../../nbs/04_demos_base.ipynb #d1e33292
 from __future__ import annotations
-import base64, contextlib, dataclasses, functools, io, math, time
+import base64, contextlib, functools, inspect, math, time
+from types import MappingProxyType
 from typing import NamedTuple, Callable
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 import ipywidgets as widgets
-from matplotlib.figure import Figure
 
-from ..core import grad_norm, clip_grad_norm_, check_number
+from ..core import grad_norm, clip_grad_norm_, check_number, check_choice
+from ..plot import new_figure, freeze_layout, figure_png, display_size
 
 # %% auto #0
-__all__ = ['COLORS', 'figure_png', 'show_figure', 'freeze_layout', 'torch_threads', 'Demo', 'slider', 'log_slider', 'dropdown',
-           'Split', 'digits', 'mlp', 'Curve', 'train_steps', 'RunColors', 'plot_curves']
+__all__ = ['cached', 'slider', 'log_slider', 'dropdown', 'torch_threads', 'Demo', 'Split', 'digits', 'mlp', 'Curve',
+           'train_steps']
 
-# %% ../../nbs/04_demos_base.ipynb #66bb57b1
-def figure_png(fig:Figure, dpi:int=80) -> bytes:
-    "Render `fig` to PNG bytes"
-    buf = io.BytesIO()
-    fig.savefig(buf, format='png', dpi=dpi)
-    return buf.getvalue()
+# %% ../../nbs/04_demos_base.ipynb #c0ffee02
+def _normalised(v):
+    "`v` as a cache key: a float a few ulps from a short decimal snapped to it, numpy scalars as Python's, sequences as tuples"
+    if isinstance(v, (bool, np.bool_)): return bool(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if not math.isfinite(v): return v
+        short = float(f'{v:.12g}')
+        return short if abs(short - v) <= 8 * math.ulp(v) else v   # float noise goes; a value that means its digits stays
+    if isinstance(v, np.integer): return int(v)
+    if isinstance(v, (list, tuple)) and not hasattr(v, '_fields'): return tuple(_normalised(x) for x in v)
+    return v
 
-def show_figure(fig:Figure, dpi:int=80):
-    "`fig` as an image IPython displays (a static figure, for docs and saved notebooks)"
-    from IPython.display import Image
-    return Image(figure_png(fig, dpi))
+def _read_only(x):
+    "`x` with every array in it made read-only, lists made tuples and dicts made read-only mappings"
+    if isinstance(x, np.ndarray): x.setflags(write=False); return x
+    if isinstance(x, tuple) and hasattr(x, '_fields'): return type(x)._make(_read_only(v) for v in x)
+    if isinstance(x, (tuple, list)): return tuple(_read_only(v) for v in x)
+    if isinstance(x, dict): return MappingProxyType({k: _read_only(v) for k, v in x.items()})
+    return x
 
-def freeze_layout(fig:Figure):
-    "Lay `fig` out once with its layout engine, then keep those positions: later PNGs skip the layout pass"
-    # savefig runs a whole extra draw whenever a layout engine is attached; a demo that updates its artists in place
-    # needs the layout only once, and this halves the cost of each update
-    fig.draw_without_rendering()
-    fig.set_layout_engine(None)
+def _has_tensor(x) -> bool:
+    if isinstance(x, Tensor): return True
+    if isinstance(x, tuple): return any(map(_has_tensor, x))
+    if isinstance(x, MappingProxyType): return any(map(_has_tensor, x.values()))
+    return False
 
-@contextlib.contextmanager
-def torch_threads(n:int):
-    "Run the block with `n` torch threads, then restore the previous setting"
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try: yield
-    finally: torch.set_num_threads(old)
+def _copy_tensors(x):
+    "`x` with every tensor in it replaced by a copy (tensors can't be made read-only)"
+    if isinstance(x, Tensor): return x.clone()
+    if isinstance(x, tuple) and hasattr(x, '_fields'): return type(x)._make(_copy_tensors(v) for v in x)
+    if isinstance(x, tuple): return tuple(_copy_tensors(v) for v in x)
+    if isinstance(x, MappingProxyType): return MappingProxyType({k: _copy_tensors(v) for k, v in x.items()})
+    return x
 
-# %% ../../nbs/04_demos_base.ipynb #b2d36d7a
-class Demo(widgets.VBox):
-    "Controls above one matplotlib figure, redrawn in place when they change; displays as a PNG where widgets can't run"
-    def __init__(self,
-        controls:dict,             # name -> ipywidget with a `value`; `compute` is called with these names
-        compute:Callable,          # compute(**values) -> data: the numbers behind the figure
-        draw:Callable,             # draw(fig, data): draw `data` on `fig` (the same figure every time)
-        figsize=(8, 3.4),          # figure size in inches
-        dpi:int=80,                # resolution of the PNG sent to the browser
-        budget_s:float=0.3,        # the update time this demo must stay within: 0.3 s analytic, 1.5 s training
-        run_button:bool=False,     # recompute only when a Run button is pressed (for slower training demos)
-    ):
-        self.controls, self.compute, self.draw_data, self.budget_s, self.dpi = dict(controls), compute, draw, budget_s, dpi
-        self.fig = Figure(figsize=figsize, dpi=dpi, layout='constrained')   # not a pyplot figure: never shown twice
-        # shown at its own pixel size (stretching a PNG to the notebook's width blurs it), shrunk on narrow screens
-        self.image = widgets.Image(format='png', width=str(int(figsize[0] * dpi)), layout=widgets.Layout(max_width='100%', height='auto'))
-        self.status = widgets.HTML(layout=widgets.Layout(min_height='1.5em'))
-        self.data, self.last_update_s, self.n_updates, self._hold = None, math.nan, 0, False
-        rows = [widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow='row wrap'))]
-        if run_button:
-            self.button = widgets.Button(description='Run', button_style='primary', icon='play')
-            self.button.on_click(lambda _: self.update())
-            rows.append(self.button)
-        else:
-            for w in self.controls.values(): w.observe(self._changed, names='value')
-        super().__init__(rows + [self.image, self.status])
-        self.update()
-
-    def values(self) -> dict: return {k: w.value for k, w in self.controls.items()}
-
-    def _changed(self, change):
-        if not self._hold: self.update()
-
-    def update(self):
-        "Recompute for the current control values and redraw"
-        t0 = time.perf_counter()
-        self.status.value = '<i>computing…</i>'
-        # demo models are tiny: one thread is fastest, and extra threads only fight over a busy laptop's cores
-        with torch_threads(1): self.data = self.compute(**self.values())
-        self.draw_data(self.fig, self.data)
-        self.image.value = self.png()
-        self.last_update_s = time.perf_counter() - t0
-        self.n_updates += 1
-        msg = self.data.get('message', '') if isinstance(self.data, dict) else getattr(self.data, 'message', '')
-        self.status.value = msg or ''
-        return self
-
-    def set(self, **values):
-        "Set several controls at once (one update), as a learner moving sliders would"
-        unknown = set(values) - set(self.controls)
-        if unknown: raise ValueError(f"no control named {', '.join(sorted(unknown))}; this demo has {', '.join(self.controls)}")
-        self._hold = True
-        try:
-            for k, v in values.items(): self.controls[k].value = v
-        finally: self._hold = False
-        return self.update()
-
-    def png(self) -> bytes:
-        "The figure as PNG bytes"
-        return figure_png(self.fig, self.dpi)
-
-    def _repr_mimebundle_(self, **kwargs):
-        # the live widget for JupyterLab, and a PNG of the current figure for everything that cannot run widgets
-        bundle = super()._repr_mimebundle_(**kwargs)
-        bundle['image/png'] = base64.b64encode(self.png()).decode()
-        return bundle
+def cached(f:Callable=None, *, maxsize:int|None=256):
+    "Cache `f` (a pure function of hashable arguments), float noise in its arguments snapped away; results are read-only"
+    if f is None: return functools.partial(cached, maxsize=maxsize)
+    sig = inspect.signature(f)
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
+        raise TypeError(f"`cached` needs named arguments; {f.__name__} takes *args or **kwargs")
+    @functools.lru_cache(maxsize=maxsize)
+    def compute(*args):
+        r = _read_only(f(*args))
+        return r, _has_tensor(r)
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs); bound.apply_defaults()
+        r, tensors = compute(*(_normalised(v) for v in bound.arguments.values()))
+        return _copy_tensors(r) if tensors else r
+    wrapper.cache_info, wrapper.cache_clear = compute.cache_info, compute.cache_clear
+    return wrapper
 
 # %% ../../nbs/04_demos_base.ipynb #c9a75e51
 _STYLE = {'description_width': 'initial'}
@@ -142,6 +102,105 @@ def dropdown(description:str, options, value=None):
     return widgets.Dropdown(options=options, value=value if value is not None else first,
                             description=description, style=_STYLE, layout=widgets.Layout(width=f'{max(width, 160)}px'))
 
+# %% ../../nbs/04_demos_base.ipynb #b2d36d7a
+@contextlib.contextmanager
+def torch_threads(n:int):
+    "Run the block with `n` torch threads, then restore the previous setting"
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try: yield
+    finally: torch.set_num_threads(old)
+
+_KINDS = ('analytic', 'training')
+
+class Demo(widgets.VBox):
+    "Controls above one figure: on every change `compute` runs and `update` puts the result into the artists `setup` made"
+    def __init__(self,
+        controls:dict,               # name -> ipywidget with a `value`; `compute` is called with these names
+        compute:Callable,            # compute(**values) -> a NamedTuple with a `message`: pure, cached with `cached`
+        setup:Callable,              # setup(fig) -> artists: the axes and artists `update` changes, made once
+        update:Callable,             # update(artists, result): put `result` into the artists
+        figsize=(8.5, 3.4),          # in inches; shown at `figsize × SCREEN_DPI` CSS pixels
+        kind:str='analytic',         # 'analytic' (goal: a change within 300 ms) or 'training' (1 s); see `make bench`
+        run_button:bool=False,       # compute only when Run is pressed: for runs longer than a slider move allows
+        cost:Callable|None=None,     # with a Run button, cost(**values) -> work in any unit, for the time shown beside Run
+    ):
+        self.controls, self.compute, self.kind = dict(controls), compute, check_choice('kind', kind, _KINDS)
+        self.fig = new_figure(figsize)
+        self.artists, self._update = setup(self.fig), update
+        self.result, self.last_update_s, self.n_updates = None, math.nan, 0
+        self._hold, self._laid_out, self._cost, self._rates, self._draw_s = False, False, cost, [], 0.0
+        width, _ = display_size(self.fig)
+        # shown at its natural width (stretching a PNG blurs it), shrunk to fit on narrow screens
+        self.image = widgets.Image(format='png', width=str(width), layout=widgets.Layout(max_width='100%', height='auto'))
+        self.status = widgets.HTML(layout=widgets.Layout(min_height='1.5em'))
+        rows = [widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow='row wrap'))]
+        if run_button:
+            self.button = widgets.Button(description='Run', button_style='primary', icon='play')
+            self.expected = widgets.HTML()
+            self.button.on_click(lambda _: self.redraw())
+            for w in self.controls.values(): w.observe(lambda _: self._show_expected(), names='value')
+            rows.append(widgets.HBox([self.button, self.expected]))
+        else:
+            for w in self.controls.values(): w.observe(self._changed, names='value')
+        super().__init__(rows + [self.image, self.status])
+        self.redraw()
+
+    def values(self) -> dict: return {k: w.value for k, w in self.controls.items()}
+
+    def _changed(self, change):
+        if not self._hold: self.redraw()
+
+    def redraw(self):
+        "Compute for the current values of the controls, update the figure, and send it to the browser"
+        t0 = time.perf_counter()
+        values = self.values()
+        if self._cost: self.status.value = f'<i>running… {self.expected.value}</i>'
+        with torch_threads(1): self.result = self.compute(**values)
+        t1 = time.perf_counter()
+        self._update(self.artists, self.result)
+        if not self._laid_out: freeze_layout(self.fig); self._laid_out = True   # the one layout pass
+        self.image.value = figure_png(self.fig)
+        t2 = time.perf_counter()
+        self.last_update_s, self._draw_s = t2 - t0, t2 - t1
+        self.n_updates += 1
+        self.status.value = self.result.message
+        if self._cost:     # seconds per unit of cost, from every result seen (a cached one took as long, once)
+            self._rates.append(self.result.seconds / self._cost(**values)); self._show_expected()
+        return self
+
+    def expected_s(self) -> float:
+        "With a Run button: how long a run at the current values takes — `cost` times the median seconds per cost seen, and the drawing"
+        return float(np.median(self._rates)) * self._cost(**self.values()) + self._draw_s
+
+    def promised_s(self) -> float:
+        "The time shown beside the Run button: `expected_s` with a fifth to spare for a busy machine, rounded up to half a second"
+        return math.ceil(2 * 1.2 * self.expected_s()) / 2
+
+    def _show_expected(self): self.expected.value = f'a run takes about {self.promised_s():g} s'
+
+    def set(self, **values):
+        "Set several controls at once (one update), as a learner moving sliders would"
+        unknown = set(values) - set(self.controls)
+        if unknown: raise ValueError(f"no control named {', '.join(sorted(unknown))}; this demo has {', '.join(self.controls)}")
+        self._hold = True
+        try:
+            for k, v in values.items(): self.controls[k].value = v
+        finally: self._hold = False
+        return self.redraw()
+
+    def png(self) -> bytes:
+        "The figure as the browser shows it: PNG bytes at twice its CSS pixels"
+        return self.image.value
+
+    def _repr_mimebundle_(self, **kwargs):
+        # the live widget for JupyterLab, and a PNG of the current figure, at its natural size, for everything that
+        # cannot run widgets (the docs site, GitHub, a notebook opened before it ran)
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle['image/png'] = base64.b64encode(self.png()).decode()
+        width, height = display_size(self.fig)
+        return bundle, {'image/png': {'width': width, 'height': height}}
+
 # %% ../../nbs/04_demos_base.ipynb #de6fd3ff
 class Split(NamedTuple):
     "Training and validation tensors"
@@ -150,7 +209,7 @@ class Split(NamedTuple):
     x_valid: Tensor
     y_valid: Tensor
 
-@functools.cache
+@cached
 def digits(n_train:int=1500) -> Split:
     "scikit-learn's bundled 8×8 digits: 64 pixels in [0, 1] per image, labels 0–9; the first `n_train` images train"
     from sklearn.datasets import load_digits
@@ -227,44 +286,3 @@ def train_steps(
         clipped[i] = (n > max_norm) if max_norm is not None else bool(getattr(clip, 'last', None) and clip.last.clipped)
         opt.step()
     return Curve(losses, norms, clipped, None)
-
-# %% ../../nbs/04_demos_base.ipynb #db266dfc
-@dataclasses.dataclass(frozen=True)
-class RunColors:
-    "The matplotlib colour of each kind of run, shared by all the demos (use the instance `COLORS`)"
-    unclipped: str = 'C3'     # red: no clipping
-    clipped: str = 'C0'       # blue: norm clipping (`clip_grad_norm_`, `GradientClip`)
-    reference: str = '0.55'   # grey: a reference or baseline run to compare with
-    value: str = 'C1'         # orange: value clipping (`clip_grad_value_`, `GradientClipValue`)
-    agc: str = 'C2'           # green: adaptive gradient clipping (`AdaptiveGradientClip`)
-    autoclip: str = 'C4'      # purple: AutoClip
-    zclip: str = 'C5'         # brown: ZClip
-    fp16_bug: str = 'olive'   # olive: clipping the still-scaled gradients under mixed precision (the bug)
-
-COLORS = RunColors()
-
-# %% ../../nbs/04_demos_base.ipynb #3b5386ab
-def plot_curves(
-    ax,                      # matplotlib axes
-    curves:dict,             # label -> `Curve` (or any object with `losses` and `diverged_at`)
-    ylabel:str='training loss',
-    log:bool=True,           # log scale on y
-    colors:dict|None=None,   # label -> colour
-):
-    "Loss curves, each ending with a 'diverged at step k' mark if it diverged"
-    for i, (label, c) in enumerate(curves.items()):
-        color = (colors or {}).get(label, f'C{i}')
-        y = np.asarray(c.losses, dtype=float)
-        ok = np.isfinite(y)
-        ax.plot(np.arange(len(y))[ok], y[ok], color=color, lw=1.3, label=label)
-        if c.diverged_at is not None:
-            k = c.diverged_at
-            last = y[:k][np.isfinite(y[:k])]
-            top = last.max() if len(last) else 1.0
-            ax.plot([k], [top], marker='x', color=color, ms=10, mew=2.5)
-            ax.annotate(f'diverged at step {k}', (k, top), xytext=(8, -4), textcoords='offset points', color=color,
-                        fontsize=9, va='top')
-    if log: ax.set_yscale('log')
-    ax.set_xlabel('step'); ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, loc='upper right')
-    return ax

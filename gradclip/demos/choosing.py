@@ -15,8 +15,6 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import TensorDataset, DataLoader, BatchSampler, RandomSampler, SequentialSampler
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator, FuncFormatter, LogLocator
-from matplotlib.colors import to_hex
 from fastcore.foundation import L
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
@@ -26,17 +24,15 @@ from fastai.metrics import accuracy
 from fastai.torch_core import set_seed
 import fastai.callback.schedule  # noqa: F401 -- imported for its side effect: it adds Learner.fit_one_cycle
 
-from ..core import (grad_norm, check_number, check_choice, Clipper, NormClipper, ValueClipper, AGCClipper,
-                           AutoClipper, ZClipper)
-from ..callback import GradientClip, plot_grad_norms
-from .base import (Demo, log_slider, dropdown, digits, mlp, train_steps, Curve, plot_curves,
-                                 torch_threads, COLORS, freeze_layout)
+from ..core import grad_norm, check_number, check_choice, Clipper, NormClipper, ValueClipper, AGCClipper, AutoClipper, ZClipper
+from ..callback import GradientClip
+from ..plot import COLORS, new_figure, log_ticks, log_limits, mark_divergence, plot_grad_norms
+from .base import Demo, cached, log_slider, dropdown, digits, mlp, train_steps, Curve, torch_threads
 
 # %% auto #0
-__all__ = ['TASK_LR', 'RECIPES', 'NormScaling', 'norm_scaling', 'draw_norm_scaling', 'task_model', 'ClipRun', 'run_task',
-           'norm_percentiles', 'threshold_run', 'method_color', 'draw_threshold_run', 'threshold_demo', 'Sweep',
-           'threshold_sweep', 'draw_threshold_sweep', 'clipping_methods', 'compare_methods', 'draw_method_comparison',
-           'draw_method_run', 'methods_demo', 'digits_learner', 'compare_recipes', 'draw_recipes']
+__all__ = ['NormScaling', 'norm_scaling', 'norm_scaling_figure', 'task_model', 'ClipRun', 'run_task', 'threshold_demo',
+           'ThresholdSweep', 'threshold_sweep', 'threshold_sweep_figure', 'compare_methods', 'method_comparison_figure',
+           'methods_demo', 'digits_learner', 'Recipes', 'compare_recipes', 'recipes_figure']
 
 # %% ../../nbs/09_demos_choosing.ipynb #1a3c8a73
 class NormScaling(NamedTuple):
@@ -61,14 +57,14 @@ def _init_norms(width:int, bs:int, reduction:str, n_batches:int, seeds) -> list[
             out.append(grad_norm(model.parameters()).item())
     return out
 
-@functools.cache
+@cached
 def norm_scaling(
     widths:tuple=(16, 32, 64, 128, 256, 512),        # hidden widths to measure
     batch_sizes:tuple=(4, 16, 64, 256, 1024),         # batch sizes to measure, in [1, inf)
     n_batches:int=8,                                  # batches per model, in [1, inf)
     seeds:tuple=(0, 1, 2),                            # initialisation seeds (the median is over all of them)
 ) -> NormScaling:
-    "Measure the gradient norm at initialisation across model widths, batch sizes and loss reductions"
+    "Measure the gradient norm at initialisation across model widths, batch sizes and loss reductions (cached)"
     n_batches = check_number('n_batches', n_batches, 1, low_closed=True, integer=True)
     for b in batch_sizes: check_number('batch_sizes', b, 1, low_closed=True, integer=True)
     with torch_threads(1):
@@ -86,32 +82,31 @@ def norm_scaling(
 
 # %% ../../nbs/09_demos_choosing.ipynb #c4fec556
 def _log_axes(ax, xlabel, ylabel, title):
-    ax.set_xscale('log'); ax.set_yscale('log')
+    ax.set_xscale('log'); ax.set_yscale('log'); log_ticks(ax.xaxis); log_ticks(ax.yaxis)
     ax.set_xlabel(xlabel); ax.set_ylabel(ylabel); ax.set_title(title, fontsize=10)
     ax.grid(True, which='major', alpha=0.3)
 
-def draw_norm_scaling(fig:Figure, r:NormScaling):
+def norm_scaling_figure(r:NormScaling, figsize=(8.5, 3.6)) -> Figure:
     "Two panels: the gradient norm against the number of parameters, and against the batch size"
-    fig.clear()
+    fig = new_figure(figsize)
     a1, a2 = fig.subplots(1, 2)
     # no runs here, so neither red nor blue (those mean unclipped and clipped runs): black and purple
     a1.plot(r.n_params, r.by_width, 'o-', color='k', label='4 ReLU layers, He init')
     for x, y, w in zip(r.n_params, r.by_width, r.widths):
-        a1.annotate(f'width {w}', (x, y), xytext=(4, -12), textcoords='offset points', fontsize=7, color='0.35')
+        a1.annotate(f'width {w}', (x, y), xytext=(4, -12), textcoords='offset points', fontsize=9, color='0.35')
     a1.axhline(1.0, color='k', ls='--', lw=1, label='max_norm = 1')
     _log_axes(a1, 'parameters', 'gradient norm ‖g‖ (median)', 'Bigger model, bigger norm')
-    for f in (a1.yaxis.set_major_formatter, a1.yaxis.set_minor_formatter): f(FuncFormatter(lambda v, _: f'{v:g}'))
-    a1.legend(fontsize=8, loc='upper left')
     a2.plot(r.batch_sizes, r.by_batch_sum, 'o-', color='C4', label="loss summed over the batch")
     a2.plot(r.batch_sizes, r.by_batch_mean, 'o-', color='k', label="loss averaged (PyTorch's default)")
     a2.axhline(r.full_batch, color='k', ls=':', lw=1.2, label=f'whole training set: {r.full_batch:.2f}')
     a2.axhline(1.0, color='k', ls='--', lw=1, label='max_norm = 1')
     _log_axes(a2, 'batch size', 'gradient norm ‖g‖ (median)', 'Batch size and loss scale move it too')
-    a2.legend(fontsize=8, loc='upper left')
+    handles = a1.lines[:1] + a2.lines
+    fig.legend(handles, [h.get_label() for h in handles], loc='outside lower center', ncols=3, fontsize=9, frameon=False)
     return fig
 
 # %% ../../nbs/09_demos_choosing.ipynb #76f82c0b
-TASK_LR = 0.1   # the learning rate at which the task needs clipping
+_TASK_LR = 0.1   # the learning rate at which the task needs clipping
 
 def task_model(seed:int=0) -> nn.Sequential:
     "The tutorial's net: 6 ReLU layers of 64 units, no normalization, weights 30% above He initialisation"
@@ -146,7 +141,7 @@ class _Recorder:
 
 def run_task(
     clipper:Clipper|float|None=None,  # None: no clipping; a number: norm clipping at that max_norm; or any clipper
-    lr:float=TASK_LR,                 # SGD learning rate, in (0, inf)
+    lr:float=_TASK_LR,                 # SGD learning rate, in (0, inf)
     steps:int=200,                    # optimizer steps, in [1, inf)
     seed:int=0,                       # seed for the weights and the batches
     exclude_head:bool=False,          # leave the last layer unclipped (as `AdaptiveGradientClip` does)
@@ -166,32 +161,42 @@ def run_task(
         clipped[:len(rec.clipped)] = rec.clipped
     return ClipRun(curve._replace(clipped=clipped), thresholds, acc)
 
-@functools.lru_cache(maxsize=512)
+@cached(maxsize=512)
 def _norm_run(max_norm:float, lr:float, steps:int, seed:int) -> ClipRun:
     "Norm clipping at `max_norm`, cached: sliders come back to the same values"
     return run_task(NormClipper(max_norm), lr, steps, seed)
 
 # %% ../../nbs/09_demos_choosing.ipynb #6cfd40af
-def norm_percentiles(norms) -> dict:
+def _norm_percentiles(norms) -> dict:
     "Median, 90th and 99th percentiles of the finite values of `norms`, as `clip_find` reports them"
     x = np.asarray(norms, dtype=float)
     x = x[np.isfinite(x)]
     if not len(x): raise ValueError("there are no finite norms: the trial diverged at its first step")
     return dict(zip(('median', 'p90', 'p99'), np.quantile(x, [0.5, 0.9, 0.99]).tolist()))
 
-def threshold_run(
+class _ThresholdRun(NamedTuple):
+    "What `threshold_demo` shows for one threshold: an unclipped trial and a clipped run"
+    trial: ClipRun            # no clipping: what `clip_find` records
+    run: ClipRun              # clipped at `max_norm`
+    percentiles: dict         # median, p90 and p99 of the trial's norms
+    max_norm: float
+    lr: float
+    message: str
+
+@cached
+def _threshold_run(
     max_norm:float=1.0,   # threshold on the total gradient norm, in (0, inf)
-    lr:float=TASK_LR,     # learning rate, in (0, inf)
+    lr:float=_TASK_LR,    # learning rate, in (0, inf)
     steps:int=200,        # optimizer steps, in [1, inf)
     seed:int=0,
-) -> dict:
-    "An unclipped trial with its percentiles, and a run clipped at `max_norm`: the threshold demo's numbers"
+) -> _ThresholdRun:
+    "An unclipped trial with its percentiles, and a run clipped at `max_norm`: the threshold demo's numbers (cached)"
     trial, run = run_task(None, lr, steps, seed), run_task(max_norm, lr, steps, seed)
-    pct = norm_percentiles(trial.curve.norms)
+    pct = _norm_percentiles(trial.curve.norms)
     msg = (f"max_norm {max_norm:.3g}: {run.curve.clipped[:run.n_steps].sum()} of {run.n_steps} steps clipped "
            f"({run.clipped_fraction:.0%}); held-out accuracy {run.accuracy:.0%} (without clipping {trial.accuracy:.0%})")
     if run.curve.diverged_at is not None: msg += f" — diverged at step {run.curve.diverged_at}"
-    return dict(trial=trial, run=run, percentiles=pct, max_norm=max_norm, lr=lr, message=msg)
+    return _ThresholdRun(trial, run, pct, max_norm, lr, msg)
 
 # %% ../../nbs/09_demos_choosing.ipynb #bafa3578
 def _smooth(y:np.ndarray, w:int=10) -> np.ndarray:
@@ -207,93 +212,89 @@ def _smooth(y:np.ndarray, w:int=10) -> np.ndarray:
 
 _PCT_COLORS = {'median': '0.45', 'p90': 'C2', 'p99': 'C4'}   # p90 green, as in `clip_find`'s plot; red and blue are runs
 
-def method_color(name:str) -> str:
+def _method_color(name:str) -> str:
     "The colour of a run in `COLORS`, from its label: 'no clipping', 'norm, …', 'max_norm …', 'value, …', 'AGC, …', …"
     for prefix, color in (('no clipping', COLORS.unclipped), ('norm', COLORS.clipped), ('max_norm', COLORS.clipped),
                           ('value', COLORS.value), ('AGC', COLORS.agc), ('AutoClip', COLORS.autoclip), ('ZClip', COLORS.zclip)):
         if name.startswith(prefix): return color
     raise ValueError(f"no colour for a run named {name!r}: start the name with a method ('norm', 'value', 'AGC', …)")
 
-def _panels(fig:Figure, n:int, **kwargs) -> list:
-    "The figure's `n` side-by-side axes: made on the first draw, then cleared in place (cheaper than a new layout)"
-    if len(fig.axes) != n:
-        fig.clear()
-        return list(fig.subplots(1, n, **kwargs))
-    for ax in fig.axes: ax.cla()
-    return fig.axes
+def _setup_run_panels(fig:Figure, steps:int=200, percentiles:bool=False) -> dict:
+    """Left: the losses of an unclipped and a clipped run (raw faint, 10-step mean bold); right: the clipped run's
+    norm per step, its threshold, its clipped steps and (optionally) the unclipped trial's percentiles"""
+    a1, a2 = fig.subplots(1, 2, width_ratios=[1, 1.15])
+    a = dict(a1=a1, a2=a2, marks=[])
+    a['raw'] = [a1.plot([], [], lw=0.6, alpha=0.3)[0] for _ in range(2)]
+    a['smooth'] = [a1.plot([], [], lw=1.3, label=' ')[0] for _ in range(2)]
+    a['norm'], = a2.plot([], [], lw=1, label='gradient norm before clipping')
+    a['threshold'], = a2.step([], [], where='mid', color='k', ls='--', lw=1, label='threshold')
+    a['dots'] = a2.scatter([], [], s=9, color='k', zorder=3, label='clipped steps')
+    a['pct'] = {}
+    if percentiles:
+        for k, c in _PCT_COLORS.items():
+            line = a2.axhline(1, color=c, ls=':', lw=1.3)
+            a['pct'][k] = (line, a2.annotate('', (1, 1), xycoords=('axes fraction', 'data'), xytext=(3, 0),
+                                             textcoords='offset points', color=c, fontsize=9, va='center'))
+    for ax in (a1, a2): ax.set_yscale('log'); log_ticks(ax.yaxis); ax.set_xlim(-1, steps); ax.set_xlabel('step')
+    a1.set_ylabel('training loss (10-step mean)'); a2.set_ylabel('gradient norm')
+    a['title1'], a['title2'] = a1.set_title(' ', fontsize=10), a2.set_title(' ', fontsize=10)
+    handles = a['smooth'] + [a['norm'], a['threshold'], a['dots']]
+    a['legend'] = fig.legend(handles, [h.get_label() for h in handles], loc='outside lower center', ncols=3,
+                             fontsize=9, frameon=False)
+    return a
 
-def _no_minor_y(*axes):
-    "Drop minor ticks on log y axes (fewer labels to measure, a faster redraw); label 1-2-5 when under 1.5 decades"
-    for ax in axes:
-        ax.yaxis.set_minor_locator(NullLocator())
-        lo, hi = ax.get_ylim()
-        if ax.get_yscale() == 'log' and hi < lo * 10 ** 1.5:      # else a single power of ten would be the only label
-            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=12))
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}'))
+def _update_run_panels(a:dict, runs:dict, title1:str, title2:str, percentiles:dict|None=None):
+    "Put `runs` (label -> `ClipRun`: the unclipped one, then the one whose norms are shown) into `_setup_run_panels`'s artists"
+    for m in a['marks']: m.remove()
+    a['marks'] = []
+    losses = []
+    for i, (label, r) in enumerate(runs.items()):
+        color, y = _method_color(label), np.asarray(r.curve.losses, dtype=float)
+        ok = np.isfinite(y); x = np.arange(len(y))
+        a['raw'][i].set(data=(x[ok], y[ok]), color=color)
+        a['smooth'][i].set(data=(x[ok], _smooth(y)[ok]), color=color)
+        a['legend'].texts[i].set_text(label); a['legend'].legend_handles[i].set_color(color)
+        losses.append(y)
+    shown, color = r, _method_color(label)
+    n, c = np.asarray(shown.curve.norms, dtype=float), shown.curve.clipped.astype(bool)
+    x = np.arange(len(n))
+    a['norm'].set(data=(x, np.where(np.isfinite(n), n, np.nan)), color=color)
+    a['legend'].legend_handles[2].set_color(color)
+    t = np.where(np.isfinite(shown.thresholds), shown.thresholds, np.nan)
+    a['threshold'].set_data(x, t)
+    c = c & np.isfinite(n)
+    a['dots'].set_offsets(np.column_stack([x[c], n[c]]) if c.any() else np.empty((0, 2)))
+    a['legend'].texts[4].set_text(f'clipped: {int(c.sum())} of {len(n)} steps')
+    a['a1'].set_ylim(*log_limits(losses, min_decades=1))
+    a['a2'].set_ylim(*log_limits([n, t] + ([list(percentiles.values())] if percentiles else []), min_decades=1))
+    for k, v in (percentiles or {}).items():
+        line, text = a['pct'][k]
+        line.set_ydata([v, v]); text.xy = (1, v); text.set_text(f'{k} {v:.2g}')
+    for label, r in runs.items():
+        if r.curve.diverged_at is not None:
+            k = r.curve.diverged_at
+            before = r.curve.losses[:k][np.isfinite(r.curve.losses[:k])]
+            a['marks'] += mark_divergence(a['a1'], k, before.max() if len(before) else 1.0, _method_color(label))
+    a['title1'].set_text(title1); a['title2'].set_text(title2)
 
-def _freeze_layout(demo:Demo) -> Demo:
-    "Keep the axes where the first (constrained) layout put them: later redraws skip the layout pass"
-    freeze_layout(demo.fig)
-    return demo
-
-def _mark_percentiles(ax, pct:dict, axis:str='y'):
-    "Dotted lines at the trial's percentiles, labelled at the axes' edge"
-    for k, v in pct.items():
-        if axis == 'y':
-            ax.axhline(v, color=_PCT_COLORS[k], ls=':', lw=1.3)
-            ax.annotate(f'{k} {v:.2g}', (1, v), xycoords=('axes fraction', 'data'), xytext=(3, 0),
-                        textcoords='offset points', color=_PCT_COLORS[k], fontsize=8, va='center')
-        else:
-            ax.axvline(v, color=_PCT_COLORS[k], ls=':', lw=1.3)
-            ax.annotate(f'{k}', (v, 1), xycoords=('data', 'axes fraction'), xytext=(0, 2),
-                        textcoords='offset points', color=_PCT_COLORS[k], fontsize=8, ha='center', va='bottom')
-
-def _loss_panel(ax, runs:dict, title:str):
-    "Smoothed training losses (raw loss faint behind), with divergence marked; each run in its method's colour"
-    colors = {k: method_color(k) for k in runs}
-    for k, r in runs.items(): ax.plot(r.curve.losses, color=colors[k], lw=0.6, alpha=0.3)
-    plot_curves(ax, {k: r.curve._replace(losses=_smooth(r.curve.losses)) for k, r in runs.items()}, colors=colors,
-                ylabel='training loss (10-step mean)')
-    ax.set_title(title, fontsize=10)
-
-def _color_norms(ax, color):
-    "Draw the norm line of `plot_grad_norms` in the run's colour (its clipped-step dots turn black if they would match)"
-    ax.lines[0].set_color(color)
-    if ax.collections and to_hex(ax.collections[0].get_facecolor()[0]) == to_hex(color): ax.collections[0].set_color('k')
-
-def _norm_panel(ax, run, title:str, color, percentiles:dict|None=None):
-    "A run's gradient norm per step with its threshold and clipped steps, coloured as its method, legend above the data"
-    plot_grad_norms(run.curve.norms, run.thresholds, run.curve.clipped, ax=ax, title=title)
-    ax.title.set_fontsize(10)
-    _color_norms(ax, color)
-    if percentiles: _mark_percentiles(ax, percentiles)
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(lo, hi * 6)                       # room for the legend above the data
-    ax.legend(fontsize=8, loc='upper right', ncol=2)
-
-def draw_threshold_run(fig:Figure, d:dict):
-    "Left: training loss with and without clipping; right: the clipped run's gradient norm, threshold and percentiles"
-    a1, a2 = _panels(fig, 2, width_ratios=[1, 1.15])
-    run, trial = d['run'], d['trial']
-    _loss_panel(a1, {'no clipping': trial, f"max_norm {d['max_norm']:.3g}": run}, f"lr {d['lr']:g}")
-    _norm_panel(a2, run, f"clipped {run.clipped_fraction:.0%} of steps at max_norm {d['max_norm']:.3g}", COLORS.clipped,
-                d['percentiles'])
-    _no_minor_y(a1, a2)
-    return fig
+def _update_threshold(a:dict, d:_ThresholdRun):
+    _update_run_panels(a, {'no clipping': d.trial, f'max_norm {d.max_norm:.3g}': d.run}, f'training loss, lr {d.lr:g}',
+                       f'clipped {d.run.clipped_fraction:.0%} of steps at max_norm {d.max_norm:.3g}', d.percentiles)
 
 def threshold_demo(
     max_norm:float=1.0,   # initial threshold
-    lr:float=TASK_LR,     # initial learning rate (one of 0.02, 0.05, 0.1, 0.2)
+    lr:float=_TASK_LR,    # initial learning rate (one of 0.02, 0.05, 0.1, 0.2)
     steps:int=200,        # optimizer steps per run
 ) -> Demo:
     "Move `max_norm` (and the learning rate) and watch the clipped fraction, the norms and the loss change"
     controls = {'max_norm': log_slider('max_norm', max_norm, 0.01, 100, continuous=False),
                 'lr': dropdown('learning rate', [0.02, 0.05, 0.1, 0.2], lr)}
-    compute = lambda max_norm, lr: threshold_run(max_norm, lr, steps)
-    return _freeze_layout(Demo(controls, compute, draw_threshold_run, figsize=(9, 3.5), budget_s=1.5))
+    def compute(max_norm, lr): return _threshold_run(max_norm, lr, steps)
+    return Demo(controls, compute, lambda fig: _setup_run_panels(fig, steps, percentiles=True), _update_threshold,
+                figsize=(8.5, 3.6), kind='training')
 
 # %% ../../nbs/09_demos_choosing.ipynb #68fd13b6
-class Sweep(NamedTuple):
+class ThresholdSweep(NamedTuple):
     "Accuracy and clipped fraction across thresholds (one column per seed), beside the unclipped runs"
     max_norms: np.ndarray     # thresholds tried
     accuracy: np.ndarray      # held-out accuracy, shape (thresholds, seeds)
@@ -301,30 +302,41 @@ class Sweep(NamedTuple):
     plain_accuracy: np.ndarray  # held-out accuracy without clipping, per seed
     trial_norms: np.ndarray   # every step's norm in the first seed's unclipped run: what one `clip_find` sees
     percentiles: dict         # median, p90, p99 of `trial_norms`
+    message: str
 
     def predicted_clipped(self, max_norms) -> np.ndarray:
         "Fraction of the first seed's unclipped steps whose norm exceeds each threshold"
         x = self.trial_norms[np.isfinite(self.trial_norms)]
         return (x[None, :] > np.asarray(max_norms, dtype=float)[:, None]).mean(1)
 
-@functools.cache
+@cached
 def threshold_sweep(
     max_norms:tuple=(0.01, 0.0316, 0.1, 0.316, 1.0, 3.16, 10.0, 31.6, 100.0),   # thresholds to try (half decades)
-    lr:float=TASK_LR,
+    lr:float=_TASK_LR,
     steps:int=200,
     seeds:tuple=(0, 1),
-) -> Sweep:
-    "Train the task once per threshold and seed; keep accuracy and clipped fraction"
+) -> ThresholdSweep:
+    "Train the task once per threshold and seed; keep accuracy and clipped fraction (cached)"
     runs = [[run_task(float(m), lr, steps, s) for s in seeds] for m in max_norms]
     plain = [run_task(None, lr, steps, s) for s in seeds]
     norms = plain[0].curve.norms
-    return Sweep(np.array(max_norms, dtype=float), np.array([[r.accuracy for r in row] for row in runs]),
-                 np.array([[r.clipped_fraction for r in row] for row in runs]), np.array([p.accuracy for p in plain]),
-                 norms, norm_percentiles(norms))
+    acc = np.array([[r.accuracy for r in row] for row in runs])
+    best = int(np.argmax(acc.mean(1)))
+    msg = (f"best mean accuracy {acc.mean(1)[best]:.0%} at max_norm {max_norms[best]:g}; "
+           f"without clipping {np.mean([p.accuracy for p in plain]):.0%}")
+    return ThresholdSweep(np.array(max_norms, dtype=float), acc, np.array([[r.clipped_fraction for r in row] for row in runs]),
+                          np.array([p.accuracy for p in plain]), norms, _norm_percentiles(norms), msg)
 
-def draw_threshold_sweep(fig:Figure, s:Sweep):
+def _mark_percentiles(ax, pct:dict):
+    "Dotted vertical lines at the trial's percentiles, labelled above the axes"
+    for k, v in pct.items():
+        ax.axvline(v, color=_PCT_COLORS[k], ls=':', lw=1.3)
+        ax.annotate(f'{k}', (v, 1), xycoords=('data', 'axes fraction'), xytext=(0, 2),
+                    textcoords='offset points', color=_PCT_COLORS[k], fontsize=9, ha='center', va='bottom')
+
+def threshold_sweep_figure(s:ThresholdSweep, figsize=(8.5, 3.6)) -> Figure:
     "Left: held-out accuracy against max_norm; right: the first seed's clipped fraction, measured and predicted"
-    fig.clear()
+    fig = new_figure(figsize)
     a1, a2 = fig.subplots(1, 2)
     x = s.max_norms
     for j in range(s.accuracy.shape[1]): a1.plot(x, s.accuracy[:, j], 'o', color=COLORS.clipped, ms=3, alpha=0.5)
@@ -337,14 +349,14 @@ def draw_threshold_sweep(fig:Figure, s:Sweep):
     a2.set_ylim(-0.02, 1.02)
     for ax, ylabel, title in ((a1, 'held-out accuracy', 'Accuracy after 200 steps'),
                               (a2, 'fraction of steps clipped', 'How often it clips (first seed)')):
-        ax.set_xscale('log'); ax.set_xlabel('max_norm'); ax.set_ylabel(ylabel); ax.set_title(title, fontsize=10, pad=14)
-        _mark_percentiles(ax, s.percentiles, axis='x')
+        ax.set_xscale('log'); log_ticks(ax.xaxis); ax.set_xlabel('max_norm'); ax.set_ylabel(ylabel); ax.set_title(title, fontsize=10, pad=14)
+        _mark_percentiles(ax, s.percentiles)
         ax.grid(True, alpha=0.3)
-    a1.legend(fontsize=8, loc='lower left'); a2.legend(fontsize=8, loc='center right')
+    fig.legend(loc='outside lower center', ncols=2, fontsize=9, frameon=False)
     return fig
 
 # %% ../../nbs/09_demos_choosing.ipynb #2ad4bb35
-def clipping_methods(max_norm:float) -> dict:
+def _clipping_methods(max_norm:float) -> dict:
     "The methods the tutorial compares: name -> (a fresh clipper or None, whether to leave the last layer out)"
     return {'no clipping': (None, False),
             f'norm, max_norm={max_norm:.2g} (p90)': (NormClipper(max_norm), False),
@@ -354,35 +366,35 @@ def clipping_methods(max_norm:float) -> dict:
             'AutoClip, p90 of history': (AutoClipper(0.9), False),
             'ZClip, defaults': (ZClipper(), False)}
 
-@functools.cache
+@cached
 def compare_methods(
     max_norm:float,       # the norm clipper's threshold (the tutorial uses clip_find's p90)
-    lr:float=TASK_LR,
+    lr:float=_TASK_LR,
     steps:int=200,
     seeds:tuple=(0, 1, 2),
 ) -> dict:
-    "Run every method of `clipping_methods` on the task for each seed: name -> list of `ClipRun`"
+    "Run every method the tutorial compares on the task for each seed: name -> the `ClipRun`s, one per seed (cached)"
     out = {}
-    for name in clipping_methods(max_norm):
+    for name in _clipping_methods(max_norm):
         out[name] = []
         for s in seeds:
-            clipper, head = clipping_methods(max_norm)[name]     # a fresh clipper per run: some keep state
+            clipper, head = _clipping_methods(max_norm)[name]     # a fresh clipper per run: some keep state
             out[name].append(run_task(clipper, lr, steps, s, exclude_head=head))
     return out
 
-def draw_method_comparison(fig:Figure, runs:dict):
+def method_comparison_figure(runs:dict, figsize=(8.5, 3.6)) -> Figure:
     "Held-out accuracy of each method (bars: mean over seeds; dots: seeds) and the fraction of steps it clipped"
-    fig.clear()
+    fig = new_figure(figsize)
     a1, a2 = fig.subplots(1, 2, sharey=True, width_ratios=[1.3, 1])
     names = list(runs)[::-1]
     y = np.arange(len(names))
     acc = np.array([[r.accuracy for r in runs[n]] for n in names])
     frac = np.array([[r.clipped_fraction for r in runs[n]] for n in names])
-    colors = [method_color(n) for n in names]
+    colors = [_method_color(n) for n in names]
     a1.barh(y, acc.mean(1), color=colors, alpha=0.6)
     for j in range(acc.shape[1]): a1.plot(acc[:, j], y, 'o', color='k', ms=3)
-    for i, v in enumerate(acc.mean(1)): a1.annotate(f'{v:.0%}', (acc[i].max(), i), xytext=(6, 0), textcoords='offset points', va='center', fontsize=8)
-    a1.set_yticks(y, names, fontsize=8); a1.set_xlim(0, 1.12); a1.set_xticks([0, 0.25, 0.5, 0.75, 1])
+    for i, v in enumerate(acc.mean(1)): a1.annotate(f'{v:.0%}', (acc[i].max(), i), xytext=(6, 0), textcoords='offset points', va='center', fontsize=9)
+    a1.set_yticks(y, names, fontsize=9); a1.set_xlim(0, 1.12); a1.set_xticks([0, 0.25, 0.5, 0.75, 1])
     a1.set_xlabel('held-out accuracy'); a1.set_title(f'Accuracy after {len(runs[names[0]][0].curve.losses)} steps', fontsize=10)
     a2.barh(y, frac.mean(1), color=colors, alpha=0.6)
     for j in range(frac.shape[1]): a2.plot(frac[:, j], y, 'o', color='k', ms=3)
@@ -391,13 +403,16 @@ def draw_method_comparison(fig:Figure, runs:dict):
     return fig
 
 # %% ../../nbs/09_demos_choosing.ipynb #01e4b9e1
-def draw_method_run(fig:Figure, d:dict):
-    "Left: one method's training loss beside no clipping; right: its gradient norm and threshold per step"
-    a1, a2 = _panels(fig, 2, width_ratios=[1, 1.15])
-    _loss_panel(a1, {'no clipping': d['plain'], d['method']: d['run']}, d['method'])
-    _norm_panel(a2, d['run'], f"clipped {d['run'].clipped_fraction:.0%} of steps", method_color(d['method']))
-    _no_minor_y(a1, a2)
-    return fig
+class _MethodView(NamedTuple):
+    "What `methods_demo` shows: one method's run beside the unclipped run of the same seed"
+    method: str
+    run: ClipRun
+    plain: ClipRun
+    message: str
+
+def _update_method(a:dict, d:_MethodView):
+    _update_run_panels(a, {'no clipping': d.plain, d.method: d.run}, d.method,
+                       f"clipped {d.run.clipped_fraction:.0%} of steps")
 
 def methods_demo(
     runs:dict|None=None,  # as `compare_methods` returns (default: `compare_methods(max_norm=1.0)`)
@@ -407,19 +422,20 @@ def methods_demo(
     "Pick a clipping method and see its loss, its gradient norms and its threshold step by step"
     if runs is None: runs = compare_methods(max_norm=1.0)
     names = list(runs)
-    def compute(method):
+    def compute(method):          # the runs are computed (and cached) already: this only picks one
         run, plain = runs[method][seed_index], runs[names[0]][seed_index]
         msg = f"{method}: held-out accuracy {run.accuracy:.0%} (no clipping {plain.accuracy:.0%}); clipped {run.clipped_fraction:.0%} of steps"
         if run.curve.diverged_at is not None: msg += f"; diverged at step {run.curve.diverged_at}"
-        return dict(method=method, run=run, plain=plain, message=msg)
+        return _MethodView(method, run, plain, msg)
     controls = {'method': dropdown('method', names[1:], method or names[1])}
     controls['method'].layout.width = '360px'
-    return _freeze_layout(Demo(controls, compute, draw_method_run, figsize=(9, 3.5), budget_s=0.3))
+    steps = len(runs[names[0]][seed_index].curve.losses)
+    return Demo(controls, compute, lambda fig: _setup_run_panels(fig, steps), _update_method, figsize=(8.5, 3.6))
 
 # %% ../../nbs/09_demos_choosing.ipynb #657ce0d6
 def digits_learner(
     cbs=(),               # a callback or a list of them, e.g. `GradientClip(max_norm)`
-    lr:float=TASK_LR,     # default learning rate
+    lr:float=_TASK_LR,     # default learning rate
     wd:float=0.01,        # weight decay (decoupled: applied to the weights, never added to the gradient)
     seed:int=0,           # seed for the weights and the batch order
     opt:str='sgd',        # 'sgd' (momentum 0.9) or 'adam'
@@ -440,7 +456,7 @@ def digits_learner(
                    metrics=[accuracy] if metrics is None else metrics, cbs=list(L(cbs)))
 
 # %% ../../nbs/09_demos_choosing.ipynb #88f0753a
-RECIPES = ('fit', 'fit + GradientClip', 'fit_one_cycle', 'fit_one_cycle + GradientClip')
+_RECIPES = ('fit', 'fit + GradientClip', 'fit_one_cycle', 'fit_one_cycle + GradientClip')
 
 def _train_recipe(recipe:str, max_norm:float, lr:float, wd:float, epochs:int, seed:int) -> Learner:
     learn = digits_learner([GradientClip(max_norm)] if 'GradientClip' in recipe else [], lr=lr, wd=wd, seed=seed)
@@ -449,49 +465,62 @@ def _train_recipe(recipe:str, max_norm:float, lr:float, wd:float, epochs:int, se
         else: learn.fit(epochs, lr)
     return learn
 
-@functools.cache
+class Recipes(NamedTuple):
+    "Accuracy and clipped fraction of four fastai recipes, per seed, and one run's trace"
+    recipes: tuple            # the recipes, in order
+    accuracy: dict            # recipe -> held-out accuracy per seed
+    clipped: dict             # recipe (with GradientClip) -> fraction of steps clipped, per seed
+    trace: dict               # the first seed of 'fit_one_cycle + GradientClip': norms, clipped, lrs per step
+    max_norm: float
+    lr: float
+    wd: float
+    message: str
+
+@cached
 def compare_recipes(
     max_norm:float,       # GradientClip's threshold
-    lr:float=TASK_LR,     # the learning rate (for one-cycle: the peak)
+    lr:float=_TASK_LR,     # the learning rate (for one-cycle: the peak)
     wd:float=0.01,        # weight decay
     epochs:int=4,         # epochs per run (23 steps each)
     seeds:tuple=(0, 1, 2),
 ) -> dict:
-    "Train with fit and fit_one_cycle, with and without GradientClip(max_norm); accuracy and clipped fraction per seed"
-    out = dict(recipes=RECIPES, max_norm=max_norm, lr=lr, wd=wd, accuracy={}, clipped={})
-    for recipe in RECIPES:
+    "Train with fit and fit_one_cycle, with and without GradientClip(max_norm); accuracy and clipped fraction per seed (cached)"
+    accuracy, clipped, trace = {}, {}, None
+    for recipe in _RECIPES:
         learns = [_train_recipe(recipe, max_norm, lr, wd, epochs, s) for s in seeds]
-        out['accuracy'][recipe] = np.array([l.recorder.values[-1][-1] for l in learns])
+        accuracy[recipe] = np.array([l.recorder.values[-1][-1] for l in learns])
         if 'GradientClip' in recipe:
-            out['clipped'][recipe] = np.array([l.gradient_clip.clipped_fraction() for l in learns])
-        if recipe == RECIPES[-1]:
+            clipped[recipe] = np.array([l.gradient_clip.clipped_fraction() for l in learns])
+        if recipe == _RECIPES[-1]:
             gc = learns[0].gradient_clip
-            out['trace'] = dict(norms=gc.norms.numpy(), clipped=gc.clipped.numpy(), lrs=np.array(learns[0].recorder.lrs))
-    return out
+            trace = dict(norms=gc.norms.numpy(), clipped=gc.clipped.numpy(), lrs=np.array(learns[0].recorder.lrs))
+    msg = ', '.join(f'{k}: {v.mean():.0%}' for k, v in accuracy.items())
+    return Recipes(_RECIPES, accuracy, clipped, trace, max_norm, lr, wd, msg)
 
-def draw_recipes(fig:Figure, d:dict):
+def recipes_figure(d:Recipes, figsize=(8.5, 3.6)) -> Figure:
     "Left: accuracy of each recipe (bars: mean; dots: seeds); right: one-cycle with clipping, norm and lr per step"
-    fig.clear()
+    fig = new_figure(figsize)
     a1, a2 = fig.subplots(1, 2, width_ratios=[1, 1.2])
-    names = list(d['recipes'])[::-1]
+    names = list(d.recipes)[::-1]
     y = np.arange(len(names))
-    acc = np.array([d['accuracy'][n] for n in names])
+    acc = np.array([d.accuracy[n] for n in names])
     colors = [COLORS.clipped if 'GradientClip' in n else COLORS.unclipped for n in names]
     a1.barh(y, acc.mean(1), color=colors, alpha=0.7)
     for j in range(acc.shape[1]): a1.plot(acc[:, j], y, 'o', color='k', ms=3)
     for i, (n, v) in enumerate(zip(names, acc.mean(1))):
-        extra = f"  ({d['clipped'][n].mean():.0%} clipped)" if n in d['clipped'] else ''
-        a1.annotate(f'{v:.0%}{extra}', (acc[i].max(), i), xytext=(6, 0), textcoords='offset points', va='center', fontsize=8)
-    a1.set_yticks(y, names, fontsize=8); a1.set_xlim(0, 1.35); a1.set_xticks([0, 0.25, 0.5, 0.75, 1])
-    a1.set_xlabel('held-out accuracy'); a1.set_title(f"SGD, lr {d['lr']:g}, wd {d['wd']:g}", fontsize=10)
+        extra = f"  ({d.clipped[n].mean():.0%} clipped)" if n in d.clipped else ''
+        a1.annotate(f'{v:.0%}{extra}', (acc[i].max(), i), xytext=(6, 0), textcoords='offset points', va='center', fontsize=9)
+    a1.set_yticks(y, names, fontsize=9); a1.set_xlim(0, 1.35); a1.set_xticks([0, 0.25, 0.5, 0.75, 1])
+    a1.set_xlabel('held-out accuracy'); a1.set_title(f"SGD, lr {d.lr:g}, wd {d.wd:g}", fontsize=10)
     a1.grid(True, axis='x', alpha=0.3)
-    t = d['trace']
-    plot_grad_norms(t['norms'], np.full(len(t['norms']), d['max_norm']), t['clipped'], ax=a2,
+    t = d.trace
+    plot_grad_norms(t['norms'], np.full(len(t['norms']), d.max_norm), t['clipped'], ax=a2,
                     title='fit_one_cycle + GradientClip, first seed')
     a2.title.set_fontsize(10)
-    a2.legend(fontsize=8, loc='upper right')
     b = a2.twinx()
     b.plot(t['lrs'], color='k', lw=1.2, ls='-.', label='learning rate')
+    a2.get_legend().remove()
+    fig.legend(*a2.get_legend_handles_labels(), loc='outside lower right', ncols=3, fontsize=9, frameon=False)
     b.set_ylabel('learning rate (dash-dot)'); b.tick_params(axis='y')
     b.set_ylim(0, max(t['lrs']) * 1.6)
     return fig

@@ -6,7 +6,7 @@ Docs: https://gradclip.github.io/gradclip/demos_cliff.html.md"""
 
 # %% ../../nbs/06_demos_cliff.ipynb #6b510447
 from __future__ import annotations
-import functools, math
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -14,15 +14,15 @@ import torch
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..core import clip_grad_norm_, clip_grad_value_, check_number, check_choice
-from .base import Demo, slider, log_slider, dropdown, COLORS
+from ..plot import COLORS, log_ticks, log_label, log_limits, mark_divergence
+from .base import Demo, cached, slider, log_slider, dropdown
 
 # %% auto #0
-__all__ = ['REGION', 'LossGrad', 'rnn_states', 'cliff_loss', 'find_cliff', 'Steepness', 'cliff_steepness', 'Surface',
-           'loss_surface', 'DescentPath', 'descend', 'OneNeuronRNN', 'cliff_paths', 'draw_cliff', 'cliff_demo',
-           'cliff_slice', 'draw_slice', 'cliff_slice_demo', 'clip_vector', 'ClipComparison', 'compare_clipping',
-           'draw_clipping', 'clipping_demo']
+__all__ = ['LossGrad', 'rnn_states', 'cliff_loss', 'find_cliff', 'Steepness', 'cliff_steepness', 'DescentPath', 'descend',
+           'OneNeuronRNN', 'cliff_demo', 'cliff_slice_demo', 'norm_vs_value_demo']
 
 # %% ../../nbs/06_demos_cliff.ipynb #6aa24771
 _X0, _STEPS, _TARGET = 0.5, 50, 0.7     # Pascanu et al. 2013, section 2.3: x_0 = .5, 50 steps, target 0.7 for sigma(x_50)
@@ -106,7 +106,7 @@ class Steepness(NamedTuple):
         "How many times larger the gradient is on the wall than `away` from it (the larger side)"
         return self.peak_norm / max(self.norm_below, self.norm_above)
 
-@functools.lru_cache(maxsize=256)
+@cached
 def cliff_steepness(
     w:float,                 # recurrent weight, in (0, 20]
     away:float=0.01,         # distance in b from the cliff for the comparison, in (0, inf)
@@ -127,9 +127,9 @@ def cliff_steepness(
     return Steepness(w, bc, peak, b_peak, float(r.norm[0]), float(r.norm[1]), float(r.loss[0]), float(r.loss[1]), away)
 
 # %% ../../nbs/06_demos_cliff.ipynb #3a70eb28
-REGION = (0.0, 10.0, -7.0, 3.0)      # w_min, w_max, b_min, b_max of the plotted surface
+_REGION = (0.0, 10.0, -7.0, 3.0)      # w_min, w_max, b_min, b_max of the plotted surface
 
-class Surface(NamedTuple):
+class _Surface(NamedTuple):
     "The loss and its gradient norm on a grid of (w, b)"
     w: np.ndarray            # (n,) grid of w
     b: np.ndarray            # (n,) grid of b
@@ -137,18 +137,18 @@ class Surface(NamedTuple):
     norm: np.ndarray         # (n, n) gradient norm
     region: tuple            # (w_min, w_max, b_min, b_max)
 
-@functools.cache
-def loss_surface(
-    region:tuple=REGION,     # (w_min, w_max, b_min, b_max)
+@cached
+def _loss_surface(
+    region:tuple=_REGION,     # (w_min, w_max, b_min, b_max)
     n:int=241,               # grid points per axis
-) -> Surface:
+) -> _Surface:
     "Loss and gradient norm of the one-neuron RNN on an n × n grid over `region` (cached)"
     n = check_number('n', n, 2, low_closed=True, integer=True)
     w0, w1, b0, b1 = (float(v) for v in region)
     if not (w0 < w1 and b0 < b1): raise ValueError(f"`region` must be (w_min, w_max, b_min, b_max) with min < max, got {region}")
     w, b = np.linspace(w0, w1, n), np.linspace(b0, b1, n)
     r = cliff_loss(w[None, :], b[:, None])
-    return Surface(w, b, r.loss, r.norm, (w0, w1, b0, b1))
+    return _Surface(w, b, r.loss, r.norm, (w0, w1, b0, b1))
 
 # %% ../../nbs/06_demos_cliff.ipynb #73262b32
 class DescentPath(NamedTuple):
@@ -185,7 +185,7 @@ def descend(
     steps:int=100,           # gradient descent steps, in [1, inf)
     clip:str|None=None,      # None (no clipping), 'norm' (clip_grad_norm_) or 'value' (clip_grad_value_)
     threshold:float=0.1,     # max_norm for 'norm', clip_value for 'value', in (0, inf)
-    region:tuple=REGION,     # the plotted region, for `left_at`
+    region:tuple=_REGION,     # the plotted region, for `left_at`
     x0:float=_X0, T:int=_STEPS, target:float=_TARGET,   # the RNN (see `cliff_loss`)
 ) -> DescentPath:
     "Gradient descent on the one-neuron RNN's loss from (w0, b0), optionally clipping each gradient"
@@ -235,19 +235,6 @@ _FREE = COLORS.unclipped                       # the plain path, in every panel
 _CLIP = {'norm': COLORS.clipped, 'value': COLORS.value}   # the clipped path, by method
 _THRESHOLD_NAME = {'norm': 'max_norm', 'value': 'clip_value'}
 
-def _pow10(v, _=None) -> str:
-    "Tick label for a log axis without mathtext (which costs a third of a redraw)"
-    if v <= 0: return ''
-    e = math.log10(v)
-    return f'1e{round(e)}' if abs(e - round(e)) < 1e-9 and abs(round(e)) >= 3 else f'{v:g}'
-
-def _plain_log(axis, numticks:int=6):
-    "Log-scale ticks with plain labels and no minor ticks: the same look, a fraction of the drawing time"
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-    axis.set_major_locator(LogLocator(numticks=numticks))
-    axis.set_major_formatter(FuncFormatter(_pow10))
-    axis.set_minor_locator(NullLocator())
-
 def _exit_point(p_in, p_out, region):
     "Where the segment from p_in (inside) to p_out (outside) crosses the border of `region`"
     (x0, y0), (x1, y1) = p_in, p_out
@@ -269,14 +256,25 @@ def _path_story(name, p:DescentPath) -> str:
                 f"{_fmt(p.step_sizes[k - 1])} to (w, b) = ({_fmt(w)}, {_fmt(b)}); final loss {p.losses[-1]:.3g}")
     return f"{name}: final loss {p.losses[-1]:.2g}, longest step {p.step_sizes.max():.3g}"
 
-def cliff_paths(
+class _CliffPaths(NamedTuple):
+    "What `cliff_demo` shows: a plain and a clipped descent path from one start"
+    free: DescentPath        # no clipping
+    clipped: DescentPath     # clipped by `clip` at `threshold`
+    clip: str                # 'norm' or 'value'
+    threshold: float
+    lr: float
+    label: str               # the clipped path's name in the legend
+    message: str
+
+@cached
+def _cliff_paths(
     w0:float=7.0, b0:float=-3.0,   # start point
     lr:float=10.0,                 # learning rate, in (0, inf)
     threshold:float=0.1,           # clipping threshold, in (0, inf)
     steps:int=100,                 # gradient descent steps
     clip:str='norm',               # 'norm' or 'value' for the clipped path
-) -> dict:
-    "The numbers behind `cliff_demo`: the surface, a plain and a clipped descent path, and a status message"
+) -> _CliffPaths:
+    "The numbers behind `cliff_demo`: a plain and a clipped descent path, and a status message (cached)"
     check_choice('clip', clip, ('norm', 'value'))
     free = descend(w0, b0, lr, steps)
     safe = descend(w0, b0, lr, steps, clip=clip, threshold=threshold)
@@ -284,12 +282,11 @@ def cliff_paths(
     msg = ' &nbsp;|&nbsp; '.join([_path_story('<b>no clipping</b>', free),
                                   _path_story(f'<b>{label}</b>', safe) + f", {safe.clipped.sum()} of {steps} steps clipped"])
     if not safe.clipped.any(): msg += ' — the threshold was never reached, so the two paths are the same'
-    return dict(surface=loss_surface(), free=free, clipped=safe, clip=clip, label=label, threshold=threshold, lr=lr,
-                message=msg)
+    return _CliffPaths(free, safe, clip, threshold, lr, label, msg)
 
-def _label_features(ax, s:Surface):
+def _label_features(ax, s:_Surface):
     "Name the plateau, the valley and the cliff on the map (where they are in the default region)"
-    kw = dict(fontsize=8, color='0.2', style='italic', rotation_mode='anchor', transform_rotates_text=True, zorder=2)
+    kw = dict(fontsize=9, color='0.2', style='italic', rotation_mode='anchor', transform_rotates_text=True, zorder=2)
     w0, w1, b0, b1 = s.region
     if w0 <= 8.0 <= w1 and b0 <= find_cliff(8.0) <= b1:
         slope = find_cliff(8.5) - find_cliff(8.0)
@@ -297,43 +294,39 @@ def _label_features(ax, s:Surface):
     j = np.searchsorted(s.w, 0.35)
     if 0 < j < len(s.w):                             # the valley of exact solutions, σ(x_50) = 0.7
         i = int(np.argmin(s.loss[:, j]))
-        ax.annotate('valley: loss = 0', (s.w[j], s.b[i]), xytext=(w0 + 1.6, b1 - 0.7), fontsize=8, color='0.2',
+        ax.annotate('valley: loss = 0', (s.w[j], s.b[i]), xytext=(w0 + 1.6, b1 - 0.7), fontsize=9, color='0.2',
                     style='italic', zorder=2, arrowprops=dict(arrowstyle='->', color='0.3', lw=0.8, shrinkB=2))
-    ax.text(w0 + 0.3, b0 + 0.9, 'plateau: loss ≈ 0.49', fontsize=8, color='0.2', style='italic', zorder=2)
+    ax.text(w0 + 0.3, b0 + 0.9, 'plateau: loss ≈ 0.49', fontsize=9, color='0.2', style='italic', zorder=2)
 
-def _cliff_axes(fig:Figure, s:Surface) -> dict:
-    "Build the cliff figure once: the map with its colour bar, two step plots, and the artists every update changes"
-    fig.clear()
-    fig.set_layout_engine(None)                      # fixed positions: a layout engine costs a second draw per PNG
-    gs = fig.add_gridspec(1, 4, width_ratios=[1.3, 0.04, 0.33, 1], left=0.06, right=0.985, bottom=0.12, top=0.92,
-                          wspace=0.03)
-    ax, cax = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
+def _setup_cliff(fig:Figure) -> dict:
+    "The surface with its colorbar, the per-step panels, and the (empty) paths, made once"
+    s = _loss_surface()
+    gs = fig.add_gridspec(2, 2, width_ratios=[1.25, 1])
+    ax = fig.add_subplot(gs[:, 0])
+    a1 = fig.add_subplot(gs[0, 1]); a2 = fig.add_subplot(gs[1, 1], sharex=a1)
     im = ax.imshow(np.clip(s.loss, 1e-4, None), origin='lower', extent=s.region, aspect='auto', cmap='viridis',
                    norm=LogNorm(1e-4, 0.5), interpolation='nearest', alpha=0.55)   # light, so both paths stand out
-    fig.colorbar(im, cax=cax)
-    cax.set_ylabel('loss', labelpad=1); _plain_log(cax.yaxis)
-    ax.set(xlim=s.region[:2], ylim=s.region[2:], xlabel='recurrent weight w', ylabel='bias b',
-           title='Loss surface and gradient descent paths')
+    cb = fig.colorbar(im, ax=ax, pad=0.02, fraction=0.05)
+    cb.set_label('loss', labelpad=1); log_ticks(cb.ax.yaxis)
+    ax.set(xlim=s.region[:2], ylim=s.region[2:], xlabel='recurrent weight w', ylabel='bias b')
+    ax.set_title('Loss surface and gradient descent paths', fontsize=10)
     _label_features(ax, s)
-    gs_r = gs[3].subgridspec(2, 1, hspace=0.28)
-    a1 = fig.add_subplot(gs_r[0]); a2 = fig.add_subplot(gs_r[1], sharex=a1)
-    A = dict(ax=ax, a1=a1, a2=a2, extra=[])
-    A['map_free'], = ax.plot([], [], '.-', color=_FREE, lw=1.1, ms=3.5, label='no clipping', zorder=3)
-    A['map_clip'], = ax.plot([], [], '.-', color=_CLIP['norm'], lw=1.1, ms=3.5, label='clipped', zorder=3)
-    A['legend'] = ax.legend(loc='lower right', fontsize=8, framealpha=0.9)
-    A['start'], = ax.plot([], [], '*', color='white', mec='black', ms=13, zorder=6)
-    A['loss_free'], = a1.plot([], [], color=_FREE, lw=1.2)
-    A['loss_clip'], = a1.plot([], [], color=_CLIP['norm'], lw=1.2)
-    A['norm_free'], = a2.plot([], [], color=_FREE, lw=1.2)
-    A['norm_clip'], = a2.plot([], [], color=_CLIP['norm'], lw=1.2)
-    A['thr'] = a2.axhline(1, color='0.3', ls='--', lw=1, label='max_norm')
-    a1.set(yscale='log', ylabel='loss ℰ'); a1.set_title('loss per step', fontsize=10)
-    a2.set(yscale='log', xlabel='step', ylabel='‖∇ℰ‖'); a2.set_title('gradient norm per step (before clipping)', fontsize=10)
+    a = dict(ax=ax, a1=a1, a2=a2, marks=[], region=s.region)
+    a['map_free'], = ax.plot([], [], '.-', color=_FREE, lw=1.1, ms=3.5, zorder=3)
+    a['map_clip'], = ax.plot([], [], '.-', color=_CLIP['norm'], lw=1.1, ms=3.5, zorder=3)
+    a['start'], = ax.plot([], [], '*', color='white', mec='black', ms=13, zorder=6)
+    a['loss_free'], = a1.plot([], [], color=_FREE, lw=1.2)
+    a['loss_clip'], = a1.plot([], [], color=_CLIP['norm'], lw=1.2)
+    a['norm_free'], = a2.plot([], [], color=_FREE, lw=1.2)
+    a['norm_clip'], = a2.plot([], [], color=_CLIP['norm'], lw=1.2)
+    a['threshold'] = a2.axhline(1, color='0.3', ls='--', lw=1)
+    a1.set_ylabel('loss ℰ'); a1.set_title('loss per step', fontsize=10)
+    a2.set_xlabel('step'); a2.set_ylabel('‖∇ℰ‖'); a2.set_title('gradient norm per step (before clipping)', fontsize=10)
     a1.tick_params(labelbottom=False)
-    for a in (a1, a2): _plain_log(a.yaxis, 5)
-    A['thr_legend'] = a2.legend(fontsize=7, loc='upper right', handlelength=1.5)
-    fig._cliff_artists = A
-    return A
+    for x in (a1, a2): x.set_yscale('log'); log_ticks(x.yaxis)
+    a['legend'] = fig.legend([a['map_free'], a['map_clip'], a['threshold']], ['no clipping', ' ', ' '],
+                             loc='outside lower center', ncols=3, fontsize=9, frameon=False)
+    return a
 
 def _set_steps(line, values):
     "Show `values` per step on `line`, leaving out NaN and non-positive values (a log axis can't show them)"
@@ -342,58 +335,48 @@ def _set_steps(line, values):
     line.set_data(np.arange(len(y))[ok], y[ok])
     return y[ok]
 
-def _mark_path(A, p:DescentPath, color, region, nudge:float=0):
-    "Arrow and label where a path leaves the plot, cross where it diverges; `nudge` shifts the label (points)"
-    ax, extra = A['ax'], A['extra']
+def _mark_path(a:dict, p:DescentPath, color, nudge:float=0) -> list:
+    "Arrow and label where a path leaves the plot, `mark_divergence` where it diverges; `nudge` shifts the label (points)"
+    ax, region, marks = a['ax'], a['region'], []
     if p.left_at is not None:
         k = p.left_at
         ex, ey = _exit_point(p.points[k - 1], p.points[k], region)
-        extra.append(ax.annotate('', xy=(ex, ey), xytext=p.points[k - 1], zorder=4,
+        marks.append(ax.annotate('', xy=(ex, ey), xytext=p.points[k - 1], zorder=4,
                                  arrowprops=dict(arrowstyle='-|>', color=color, lw=2, mutation_scale=14)))
         right, top = ex > (region[0] + region[1]) / 2, ey > (region[2] + region[3]) / 2
-        extra.append(ax.annotate(f'left at step {k - 1}', (ex, ey), xytext=(-8 if right else 8, (-10 - nudge) if top else (10 + nudge)),
+        marks.append(ax.annotate(f'left at step {k - 1}', (ex, ey), xytext=(-8 if right else 8, (-10 - nudge) if top else (10 + nudge)),
                                  textcoords='offset points', ha='right' if right else 'left', va='top' if top else 'bottom',
                                  color=color, fontsize=9, fontweight='bold', zorder=5,
                                  bbox=dict(boxstyle='round,pad=0.2', fc='white', ec=color, alpha=0.85)))
         y = p.norms[k - 1]
-        extra += A['a2'].plot([k - 1], [y], 'x', color=color, ms=9, mew=2.2)
-        extra.append(A['a2'].annotate('the jump', (k - 1, y), xytext=(7, -2), textcoords='offset points', color=color,
-                                      fontsize=8, va='top', bbox=dict(fc='white', ec='none', alpha=0.8, pad=1)))
+        marks += a['a2'].plot([k - 1], [y], 'x', color=color, ms=9, mew=2.2)
+        marks.append(a['a2'].annotate('the jump', (k - 1, y), xytext=(7, -2), textcoords='offset points', color=color,
+                                      fontsize=9, va='top', bbox=dict(fc='white', ec='none', alpha=0.8, pad=1)))
     if p.diverged_at is not None:
         k, pts = p.diverged_at, p.points[np.isfinite(p.points).all(axis=1)]
-        extra += ax.plot(*pts[-1], 'x', color=color, ms=10, mew=2.5, zorder=5)
-        extra.append(ax.annotate(f'diverged at step {k}', pts[-1], xytext=(6, 6), textcoords='offset points',
-                                 color=color, fontsize=9, fontweight='bold'))
+        marks += mark_divergence(ax, k, pts[-1][1], color, x=pts[-1][0])
         finite = p.norms[:k][np.isfinite(p.norms[:k])]
-        top = finite.max() if len(finite) else 1.0
-        extra += A['a2'].plot([k], [top], 'x', color=color, ms=9, mew=2.2)
-        extra.append(A['a2'].annotate(f'diverged at step {k}', (k, top), xytext=(5, -3), textcoords='offset points',
-                                      color=color, fontsize=8, va='top'))
+        marks += mark_divergence(a['a2'], k, finite.max() if len(finite) else 1.0, color)
+    return marks
 
-def draw_cliff(fig:Figure, d:dict):
-    "Draw `cliff_paths` output: the surface with both paths, the loss and the gradient norm of every step"
-    s, free, safe = d['surface'], d['free'], d['clipped']
-    A = getattr(fig, '_cliff_artists', None)
-    if A is None or A['ax'] not in fig.axes: A = _cliff_axes(fig, s)
-    for a in A['extra']: a.remove()
-    A['extra'].clear()
-    A['map_free'].set_data(*free.points.T)
-    A['map_clip'].set_data(*safe.points.T)
-    A['legend'].get_texts()[1].set_text(d['label'])
-    clip_color = _CLIP[d.get('clip', 'norm')]                 # norm clipping blue, value clipping orange
-    for a in (A['map_clip'], A['loss_clip'], A['norm_clip'], A['legend'].legend_handles[1]): a.set_color(clip_color)
-    A['thr_legend'].get_texts()[0].set_text(_THRESHOLD_NAME[d.get('clip', 'norm')])
-    A['start'].set_data(free.points[:1].T)
-    ys = [_set_steps(A['loss_free'], free.losses), _set_steps(A['loss_clip'], safe.losses)]
-    ns = [_set_steps(A['norm_free'], free.norms), _set_steps(A['norm_clip'], safe.norms)]
-    A['thr'].set_ydata([d['threshold']] * 2)
-    _mark_path(A, free, _FREE, s.region); _mark_path(A, safe, clip_color, s.region, nudge=16)
-    n = len(free.norms)
-    A['a1'].set_xlim(-1, n + 1)
-    for a, vals in ((A['a1'], ys), (A['a2'], ns + [np.array([d['threshold']])])):
-        v = np.concatenate(vals)
-        lo, hi = (v.min(), v.max()) if len(v) else (1e-3, 1.0)
-        a.set_ylim(lo / 3, hi * 3)
+def _update_cliff(a:dict, d:_CliffPaths):
+    "Put `d` into the artists of `_setup_cliff`: both paths on the map, their losses and norms, the marks"
+    free, safe = d.free, d.clipped
+    for m in a['marks']: m.remove()
+    clip_color = _CLIP[d.clip]                             # norm clipping blue, value clipping orange
+    a['map_free'].set_data(*free.points.T)
+    a['map_clip'].set_data(*safe.points.T)
+    for x in (a['map_clip'], a['loss_clip'], a['norm_clip'], a['legend'].legend_handles[1]): x.set_color(clip_color)
+    a['legend'].texts[1].set_text(d.label)
+    a['legend'].texts[2].set_text(f'{_THRESHOLD_NAME[d.clip]} = {d.threshold:.3g}')
+    a['start'].set_data(free.points[:1].T)
+    ys = [_set_steps(a['loss_free'], free.losses), _set_steps(a['loss_clip'], safe.losses)]
+    ns = [_set_steps(a['norm_free'], free.norms), _set_steps(a['norm_clip'], safe.norms)]
+    a['threshold'].set_ydata([d.threshold] * 2)
+    a['marks'] = _mark_path(a, free, _FREE) + _mark_path(a, safe, clip_color, nudge=16)
+    a['a1'].set_xlim(-1, len(free.norms) + 1)
+    a['a1'].set_ylim(*log_limits(ys, pad=3, default=(1e-3, 1.0)))
+    a['a2'].set_ylim(*log_limits(ns + [[d.threshold]], pad=3, default=(1e-3, 1.0)))
 
 def cliff_demo(
     w0:float=7.0, b0:float=-3.0, lr:float=10.0, threshold:float=0.1, steps:int=100,
@@ -407,15 +390,25 @@ def cliff_demo(
         b0=slider('start b₀', float(b0), -7.0, 3.0, 0.1),
         steps=slider('steps', int(steps), 10, 200, 10),
         clip=dropdown('clipping', {'norm (clip_grad_norm_)': 'norm', 'value (clip_grad_value_)': 'value'}, clip))
-    return Demo(controls, cliff_paths, draw_cliff, figsize=(9, 4), budget_s=0.3)
+    return Demo(controls, _cliff_paths, _setup_cliff, _update_cliff, figsize=(8.5, 4.2))
 
 # %% ../../nbs/06_demos_cliff.ipynb #29f79477
-def cliff_slice(
+class _CliffSlice(NamedTuple):
+    "The loss and gradient norm along b at one w, centred on the cliff"
+    offsets: np.ndarray      # b − b_cliff
+    loss: np.ndarray
+    norm: np.ndarray
+    steepness: Steepness
+    zoom: float
+    message: str
+
+@cached
+def _cliff_slice(
     w:float=6.0,             # recurrent weight, in (0, 20]
     zoom:float=0.05,         # half-width of the slice in b, centred on the cliff, in (0, inf)
     n:int=801,               # points in the slice
-) -> dict:
-    "Loss and gradient norm along b at fixed `w`, centred on the cliff; with the wall's steepness"
+) -> _CliffSlice:
+    "Loss and gradient norm along b at fixed `w`, centred on the cliff; with the wall's steepness (cached)"
     zoom = check_number('zoom', zoom)
     st = cliff_steepness(w)
     off = np.linspace(-zoom, zoom, n | 1)            # an odd count, so the cliff itself is a sample
@@ -423,45 +416,44 @@ def cliff_slice(
     msg = (f"w = {w:.3g}: the cliff is at b_cliff = {st.b_cliff:.9f}. On the wall the gradient norm peaks at "
            f"<b>{st.peak_norm:.3g}</b>; {st.away:g} away it is {st.norm_below:.2g} (below) and {st.norm_above:.2g} (above): "
            f"<b>{st.ratio:.1e} times</b> smaller. The loss drops from {st.loss_below:.2f} to {st.loss_above:.2f} across it.")
-    return dict(offsets=off, loss=r.loss, norm=r.norm, steepness=st, zoom=zoom, message=msg)
+    return _CliffSlice(off, r.loss, r.norm, st, zoom, msg)
 
-def draw_slice(fig:Figure, d:dict):
-    "Draw `cliff_slice` output: loss and gradient norm against the distance from the cliff"
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-    A = getattr(fig, '_slice_artists', None)
-    if A is None or A['a1'] not in fig.axes:
-        fig.clear(); fig.set_layout_engine(None)
-        a1, a2 = fig.subplots(1, 2, gridspec_kw=dict(left=0.08, right=0.96, bottom=0.17, top=0.89, wspace=0.32))
-        A = dict(a1=a1, a2=a2)
-        A['loss'], = a1.plot([], [], color='k', lw=1.4)        # black: no run here, only the surface
-        A['norm'], = a2.plot([], [], color='k', lw=1.2)
-        A['peak'] = a2.axhline(1, color='0.4', ls=':', lw=1)
-        A['peak_text'] = a2.text(0.02, 1, '', transform=a2.get_yaxis_transform(), va='top', fontsize=8, color='0.3')
-        a1.set(ylim=(0, 0.5), ylabel='loss ℰ'); a2.set(yscale='log', ylabel='gradient norm ‖∇ℰ‖')
-        _plain_log(a2.yaxis, 6)
-        for a in (a1, a2):
-            a.xaxis.set_major_locator(MaxNLocator(4, symmetric=True))
-            a.xaxis.set_major_formatter(FuncFormatter(lambda v, _: '0' if v == 0 else f'{v:.2g}'))
-        fig._slice_artists = A
-    st, x = d['steepness'], d['offsets']
-    A['loss'].set_data(x, d['loss']); A['norm'].set_data(x, d['norm'])
-    A['peak'].set_ydata([st.peak_norm] * 2)
-    A['peak_text'].set(y=st.peak_norm, text=f' peak {st.peak_norm:.2g}')
-    lo = max(min(np.nanmin(d['norm'][d['norm'] > 0], initial=1.0), 1e-2) / 3, 1e-12)
-    for a in (A['a1'], A['a2']):
-        a.set_xlim(x[0], x[-1]); a.set_xlabel('b − b_cliff')
-    A['a2'].set_ylim(lo, st.peak_norm * 30)
-    A['a1'].set_title(f'Loss across the cliff at w = {st.w:.3g}', fontsize=10)
-    A['a2'].set_title('Gradient norm across the cliff', fontsize=10)
+def _setup_slice(fig:Figure) -> dict:
+    "Loss and gradient-norm panels against b − b_cliff, with the (empty) curves and the peak line"
+    a1, a2 = fig.subplots(1, 2)
+    a = dict(a1=a1, a2=a2)
+    a['loss'], = a1.plot([], [], color='k', lw=1.4)        # black: no run here, only the surface
+    a['norm'], = a2.plot([], [], color='k', lw=1.2)
+    a['peak'] = a2.axhline(1, color='0.4', ls=':', lw=1)
+    a['peak_text'] = a2.text(0.02, 1, '', transform=a2.get_yaxis_transform(), va='top', fontsize=9, color='0.3')
+    a1.set(ylim=(0, 0.5), ylabel='loss ℰ'); a2.set(yscale='log', ylabel='gradient norm ‖∇ℰ‖')
+    log_ticks(a2.yaxis)
+    for x in (a1, a2):
+        x.xaxis.set_major_locator(MaxNLocator(4, symmetric=True))
+        x.xaxis.set_major_formatter(FuncFormatter(lambda v, _: '0' if v == 0 else f'{v:.2g}'))
+        x.set_xlabel('b − b_cliff')
+    a['title1'] = a1.set_title(' ', fontsize=10); a2.set_title('Gradient norm across the cliff', fontsize=10)
+    return a
+
+def _update_slice(a:dict, d:_CliffSlice):
+    "Put `d` into the artists of `_setup_slice`"
+    st, x = d.steepness, d.offsets
+    a['loss'].set_data(x, d.loss); a['norm'].set_data(x, d.norm)
+    a['peak'].set_ydata([st.peak_norm] * 2)
+    a['peak_text'].set(y=st.peak_norm, text=' peak ' + log_label(float(f'{st.peak_norm:.2g}')))
+    lo = max(min(np.nanmin(d.norm[d.norm > 0], initial=1.0), 1e-2) / 3, 1e-12)
+    for x_ in (a['a1'], a['a2']): x_.set_xlim(x[0], x[-1])
+    a['a2'].set_ylim(lo, st.peak_norm * 30)
+    a['title1'].set_text(f'Loss across the cliff at w = {st.w:.3g}')
 
 def cliff_slice_demo(w:float=6.0, zoom:float=0.05) -> Demo:
     "Zoom into the cliff at a chosen w: the loss steps, the gradient norm spikes by many orders of magnitude"
     controls = dict(w=slider('w', float(w), 4.5, 8.0, 0.05),
                     zoom=log_slider('half-width in b', zoom, 1e-12, 1.0))
-    return Demo(controls, cliff_slice, draw_slice, figsize=(8, 3), budget_s=0.3)
+    return Demo(controls, _cliff_slice, _setup_slice, _update_slice, figsize=(8, 3.2))
 
 # %% ../../nbs/06_demos_cliff.ipynb #e6b77729
-def clip_vector(
+def _clip_vector(
     g,                       # a gradient vector (any sequence of numbers)
     threshold:float,         # max_norm for 'norm', clip_value for 'value', in (0, inf)
     method:str='norm',       # 'norm' (`clip_grad_norm_`) or 'value' (`clip_grad_value_`)
@@ -481,7 +473,7 @@ def _angle(u, v) -> float:
     if nu == 0 or nv == 0: return 0.0
     return float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (nu * nv), -1, 1))))
 
-class ClipComparison(NamedTuple):
+class _ClipComparison(NamedTuple):
     "A 2-D gradient and its norm- and value-clipped versions"
     g: np.ndarray
     by_norm: np.ndarray
@@ -491,52 +483,55 @@ class ClipComparison(NamedTuple):
     angle_value: float       # degrees between g and the value-clipped vector
     message: str
 
-def compare_clipping(
+@cached
+def _compare_clipping(
     g_w:float=4.0, g_b:float=1.0,   # the gradient's two components
     threshold:float=1.0,            # the clipping threshold, in (0, inf)
-) -> ClipComparison:
+) -> _ClipComparison:
     "Norm- and value-clip the 2-D gradient (g_w, g_b) and measure how each changes its direction"
     g = np.array([check_number('g_w', g_w, None), check_number('g_b', g_b, None)])
-    n, v = clip_vector(g, threshold, 'norm'), clip_vector(g, threshold, 'value')
+    n, v = _clip_vector(g, threshold, 'norm'), _clip_vector(g, threshold, 'value')
     an, av = _angle(g, n), _angle(g, v)
     msg = (f"‖g‖ = {np.linalg.norm(g):.3g}; norm-clipped: length {np.linalg.norm(n):.3g}, turned {an:.1f}°; "
            f"value-clipped: length {np.linalg.norm(v):.3g}, <b>turned {av:.1f}°</b>")
-    return ClipComparison(g, n, v, threshold, an, av, msg)
+    return _ClipComparison(g, n, v, threshold, an, av, msg)
 
 _VECS = (('gradient g', '0.15', 3.0), ('value-clipped', COLORS.value, 2.4), ('norm-clipped', COLORS.clipped, 1.8))
 
-def draw_clipping(fig:Figure, d:ClipComparison):
-    "Draw `compare_clipping` output: the vectors, the norm ball and the value box"
-    A = getattr(fig, '_clip_artists', None)
-    if A is None or A['ax'] not in fig.axes:
-        fig.clear(); fig.set_layout_engine(None)
-        ax = fig.add_axes([0.09, 0.14, 0.42, 0.76])
-        ax.axhline(0, color='0.85', lw=0.8, zorder=0); ax.axvline(0, color='0.85', lw=0.8, zorder=0)
-        A = dict(ax=ax, arrows=[])
-        A['circle'] = ax.add_patch(Circle((0, 0), 1, fill=False, ls='--', color=COLORS.clipped, lw=1.2, label='norm ≤ c (circle)'))
-        A['box'] = ax.add_patch(Rectangle((-1, -1), 2, 2, fill=False, ls=':', color=COLORS.value, lw=1.6, label='each |entry| ≤ c (square)'))
-        handles = [ax.plot([], [], color=col, lw=wd, label=lab)[0] for lab, col, wd in _VECS] + [A['circle'], A['box']]
-        fig.legend(handles=handles, loc='upper left', bbox_to_anchor=(0.55, 0.9), fontsize=8, frameon=False)
-        ax.set(aspect='equal', xlabel='∂ℰ/∂w', ylabel='∂ℰ/∂b')
-        A['text'] = fig.text(0.56, 0.16, '', family='monospace', fontsize=8.5, va='bottom')
-        fig._clip_artists = A
-    ax, c = A['ax'], d.threshold
-    for a in A['arrows']: a.remove()
-    A['arrows'] = [ax.annotate('', xy=v, xytext=(0, 0), arrowprops=dict(arrowstyle='-|>', color=col, lw=wd, mutation_scale=16,
-                                                                       shrinkA=0, shrinkB=0))
-                   for v, (_, col, wd) in zip((d.g, d.by_value, d.by_norm), _VECS)]
-    A['circle'].set_radius(c)
-    A['box'].set_xy((-c, -c)); A['box'].set_width(2 * c); A['box'].set_height(2 * c)
-    lim = 1.15 * max(np.abs(d.g).max(), c, 1e-9)
-    ax.set(xlim=(-lim, lim), ylim=(-lim, lim))
-    ax.set_title(f'Clipping a gradient at c = {c:.3g}', fontsize=10)
-    rows = [('gradient g', d.g, 0.0), ('norm-clipped', d.by_norm, d.angle_norm), ('value-clipped', d.by_value, d.angle_value)]
-    A['text'].set_text('                 vector        length  turned\n' +
-                       '\n'.join(f'{lab:<14} ({v[0]:+5.2f}, {v[1]:+5.2f})  {np.linalg.norm(v):5.2f}  {a:5.1f}°' for lab, v, a in rows))
+def _setup_vectors(fig:Figure) -> dict:
+    "The plane with the norm ball, the value box and three arrows; beside it the legend and a table of the vectors"
+    ax, side = fig.subplots(1, 2, width_ratios=[1, 0.9])
+    ax.axhline(0, color='0.85', lw=0.8, zorder=0); ax.axvline(0, color='0.85', lw=0.8, zorder=0)
+    a = dict(ax=ax)
+    a['circle'] = ax.add_patch(Circle((0, 0), 1, fill=False, ls='--', color=COLORS.clipped, lw=1.2, label='norm ≤ c (circle)'))
+    a['box'] = ax.add_patch(Rectangle((-1, -1), 2, 2, fill=False, ls=':', color=COLORS.value, lw=1.6, label='each |entry| ≤ c (square)'))
+    a['arrows'] = [ax.annotate('', xy=(1, 0), xytext=(0, 0), arrowprops=dict(arrowstyle='-|>', color=col, lw=wd,
+                                                                             mutation_scale=16, shrinkA=0, shrinkB=0))
+                   for _, col, wd in _VECS]
+    handles = [ax.plot([], [], color=col, lw=wd, label=lab)[0] for lab, col, wd in _VECS] + [a['circle'], a['box']]
+    ax.set(aspect='equal', xlabel='∂ℰ/∂w', ylabel='∂ℰ/∂b')
+    a['title'] = ax.set_title(' ', fontsize=10)
+    side.axis('off')
+    side.legend(handles=handles, loc='upper left', fontsize=9, frameon=False)
+    a['table'] = side.text(0, 0.02, ' \n \n \n ', family='monospace', fontsize=9, va='bottom', transform=side.transAxes)
+    return a
 
-def clipping_demo(g_w:float=4.0, g_b:float=1.0, threshold:float=1.0) -> Demo:
+def _update_vectors(a:dict, d:_ClipComparison):
+    "Put `d` into the artists of `_setup_vectors`"
+    c = d.threshold
+    for arrow, v in zip(a['arrows'], (d.g, d.by_value, d.by_norm)): arrow.xy = tuple(v)
+    a['circle'].set_radius(c)
+    a['box'].set_xy((-c, -c)); a['box'].set_width(2 * c); a['box'].set_height(2 * c)
+    lim = 1.15 * max(np.abs(d.g).max(), c, 1e-9)
+    a['ax'].set(xlim=(-lim, lim), ylim=(-lim, lim))
+    a['title'].set_text(f'Clipping a gradient at c = {c:.3g}')
+    rows = [('gradient g', d.g, 0.0), ('norm-clipped', d.by_norm, d.angle_norm), ('value-clipped', d.by_value, d.angle_value)]
+    a['table'].set_text('               vector         length turned\n' +
+                        '\n'.join(f'{lab:<14} ({v[0]:+5.2f}, {v[1]:+5.2f}) {np.linalg.norm(v):5.2f} {ang:5.1f}°' for lab, v, ang in rows))
+
+def norm_vs_value_demo(g_w:float=4.0, g_b:float=1.0, threshold:float=1.0) -> Demo:
     "Norm vs value clipping of a 2-D gradient: sliders for the gradient and the threshold"
     controls = dict(g_w=slider('g_w = ∂ℰ/∂w', float(g_w), -5.0, 5.0, 0.1),
                     g_b=slider('g_b = ∂ℰ/∂b', float(g_b), -5.0, 5.0, 0.1),
                     threshold=slider('c = max_norm = clip_value', float(threshold), 0.1, 5.0, 0.1))
-    return Demo(controls, compare_clipping, draw_clipping, figsize=(7, 3.4), budget_s=0.3)
+    return Demo(controls, _compare_clipping, _setup_vectors, _update_vectors, figsize=(7.5, 3.4))

@@ -6,31 +6,30 @@ Docs: https://gradclip.github.io/gradclip/demos_exploding.html.md"""
 
 # %% ../../nbs/05_demos_exploding.ipynb #b11e4de9
 from __future__ import annotations
-import functools, math
+import math
 from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, NullLocator, FuncFormatter, MaxNLocator
-from matplotlib.layout_engine import PlaceHolderLayoutEngine
+from matplotlib.ticker import MaxNLocator
 
 from ..core import check_number, check_choice
-from .base import (Demo, slider, log_slider, dropdown, digits, mlp, train_steps, Curve,
-                                 torch_threads, COLORS)
+from ..plot import COLORS, new_figure, log_ticks, log_limits, mark_divergence
+from .base import Demo, cached, slider, log_slider, dropdown, digits, mlp, train_steps, Curve, torch_threads
 
 # %% auto #0
-__all__ = ['Propagation', 'propagate', 'growth_factors', 'growth_per_layer', 'LayerNorms', 'layer_norms', 'draw_layer_norms',
-           'layer_norms_demo', 'growth_factors_figure', 'depth_sweep', 'depth_sweep_figure', 'clipping_runs',
-           'draw_clipping', 'clipping_demo']
+__all__ = ['ARCHITECTURES', 'ARCHITECTURE_NAMES', 'LAYER_NORM_LIMITS', 'LayerNorms', 'layer_norms', 'layer_norms_demo',
+           'growth_factors_figure', 'DepthSweep', 'depth_sweep', 'depth_sweep_figure', 'BadInitRuns', 'bad_init_runs',
+           'bad_init_demo']
 
 # %% ../../nbs/05_demos_exploding.ipynb #68899fd0
 _C = {'relu': 2.0, 'tanh': 1.0, 'linear': 1.0}        # He init for relu, LeCun for the others (as `mlp`)
 _ACTS = tuple(_C)
 _NAMES = {'relu': 'ReLU', 'tanh': 'tanh', 'linear': 'linear'}   # for titles
 
-@functools.cache
+@cached
 def _tanh_table():
     "E[tanh(√q ζ)²] and E[tanh'(√q ζ)²] on a grid of log q, by dense quadrature (computed once)"
     zeta = np.linspace(-12, 12, 24001)
@@ -52,25 +51,25 @@ def _moments(q:np.ndarray, activation:str) -> tuple[np.ndarray, np.ndarray]:
     return ms, dm
 
 # %% ../../nbs/05_demos_exploding.ipynb #ec0d1d77
-class Propagation(NamedTuple):
+class _MeanField(NamedTuple):
     "Mean-field prediction for a deep MLP at initialisation: one row per hidden layer"
     q: np.ndarray       # variance of a unit's pre-activation z_l, shape (depth, *q0.shape)
     ms: np.ndarray      # mean square of a unit's activation h_l = φ(z_l)
     chi: np.ndarray     # χ_l: factor by which layer l multiplies the squared norm of the gradient on its way back
 
-def propagate(
+def _mean_field(
     q0,                      # mean square of an input unit, ‖x‖²/n_in: a number or an array (one per sample)
     depth:int,               # number of hidden layers, in [1, inf)
     gain:float,              # init gain, as in `mlp`, in (0, inf)
     activation:str='relu',   # 'relu', 'tanh' or 'linear'
-) -> Propagation:
+) -> _MeanField:
     "Predict each layer's pre-activation variance and backward gradient factor from the initialisation alone"
     depth = check_number('depth', depth, 1, low_closed=True, integer=True)
     gain = check_number('gain', gain)
     activation = check_choice('activation', activation, _ACTS)
     return _propagate(np.asarray(q0, dtype=float), depth, _C[activation] * gain**2, activation)
 
-def _propagate(q0:np.ndarray, depth:int, s2, activation:str) -> Propagation:
+def _propagate(q0:np.ndarray, depth:int, s2, activation:str) -> _MeanField:
     "The recursion itself; `s2` = c·gain² may be an array that broadcasts with `q0`"
     qs, mss, chis = [], [], []
     ms_prev = q0
@@ -79,10 +78,10 @@ def _propagate(q0:np.ndarray, depth:int, s2, activation:str) -> Propagation:
         ms, dm = _moments(q, activation)
         qs.append(q); mss.append(ms); chis.append(s2 * dm)
         ms_prev = ms
-    return Propagation(np.stack(qs), np.stack(mss), np.stack(chis))
+    return _MeanField(np.stack(qs), np.stack(mss), np.stack(chis))
 
 # %% ../../nbs/05_demos_exploding.ipynb #1e695c84
-def growth_factors(
+def _growth_factors(
     gains,                   # init gains, each in (0, inf)
     activation:str='relu',   # 'relu', 'tanh' or 'linear'
     depth:int=500,           # layers to propagate before reading the factors
@@ -97,7 +96,7 @@ def growth_factors(
     return np.sqrt(p.q[-1] / p.q[-2]), np.sqrt(p.chi[-1])
 
 # %% ../../nbs/05_demos_exploding.ipynb #5c17a21b
-def growth_per_layer(
+def _growth_per_layer(
     norms,                   # one norm per hidden layer, layer 1 (next to the input) first
 ) -> float:
     "Fitted factor by which `norms` grow per layer towards the input: exp of the least-squares slope of log norm"
@@ -111,9 +110,9 @@ class LayerNorms(NamedTuple):
     "Per-hidden-layer norms of a deep MLP at initialisation: measured (geometric mean over seeds) and predicted"
     layer: np.ndarray            # hidden layer index l = 1 … depth (1 is next to the input)
     act: np.ndarray              # ‖h_l‖ measured
-    act_theory: np.ndarray       # ‖h_l‖ predicted by `propagate` from the input
+    act_theory: np.ndarray       # ‖h_l‖ predicted by the mean-field recursion from the input
     act_grad: np.ndarray         # ‖∂L/∂h_l‖ measured
-    act_grad_theory: np.ndarray  # ‖∂L/∂h_l‖ predicted by `propagate` from the last hidden layer's gradient
+    act_grad_theory: np.ndarray  # ‖∂L/∂h_l‖ predicted from the last hidden layer's gradient
     weight_grad: np.ndarray      # ‖∂L/∂W_l‖ measured
     spread: dict                 # name -> (low, high): the smallest and largest value over the seeds, per layer
     growth: float                # fitted per-layer growth of ‖∂L/∂h_l‖ towards the input, measured
@@ -121,7 +120,21 @@ class LayerNorms(NamedTuple):
     settings: dict               # the arguments
     message: str                 # a one-line summary for the demo's status line
 
-def _measure(depth, gain, activation, width, bs, seed):
+ARCHITECTURES = ('plain', 'layernorm', 'batchnorm', 'residual')
+ARCHITECTURE_NAMES = {'plain': 'plain', 'layernorm': 'LayerNorm', 'batchnorm': 'BatchNorm', 'residual': 'pre-norm residual'}
+
+def _block(h:Tensor, linear:nn.Module, act:nn.Module, architecture:str) -> Tensor:
+    "One hidden layer of the given architecture (normalizations without learned scale, as at initialisation)"
+    norm = lambda z: nn.functional.layer_norm(z, z.shape[1:])
+    if architecture == 'layernorm': return act(norm(linear(h)))
+    if architecture == 'batchnorm':
+        z = linear(h)
+        return act((z - z.mean(0)) / (z.var(0, unbiased=False) + 1e-5).sqrt())
+    if architecture == 'residual':    # a pre-norm residual block, as in transformers: h + f(LN(h))
+        return (h if h.shape == (h.shape[0], linear.out_features) else 0) + act(linear(norm(h)))
+    return act(linear(h))
+
+def _measure(depth, gain, activation, width, bs, seed, architecture='plain'):
     "One net, one batch: per-layer ‖h‖, ‖∂L/∂h‖, ‖∂L/∂W‖, and the prediction anchored on this batch"
     d = digits()
     g = torch.Generator().manual_seed(seed)
@@ -130,19 +143,23 @@ def _measure(depth, gain, activation, width, bs, seed):
     model = mlp(x.shape[1], 10, depth=depth, width=width, gain=gain, activation=activation, seed=seed).double()
     layers, hs, h = list(model), [], x
     for i in range(depth):
-        h = layers[2 * i + 1](layers[2 * i](h))
+        h = _block(h, layers[2 * i], layers[2 * i + 1], architecture)
         h.retain_grad(); hs.append(h)
     nn.functional.cross_entropy(layers[-1](h), y).backward()
     act = torch.stack([t.detach().norm() for t in hs])
     act_grad = torch.stack([t.grad.norm() for t in hs])
     weight_grad = torch.stack([layers[2 * i].weight.grad.norm() for i in range(depth)])
+    if architecture != 'plain':    # the mean-field prediction is for the plain net
+        nan = np.full(depth, np.nan)
+        return np.stack([act.numpy(), nan, act_grad.numpy(), nan, weight_grad.numpy()])
     # the prediction, per sample: forward from the input, backward from the last hidden layer's gradient
-    p = propagate(x.pow(2).mean(1).numpy(), depth, gain, activation)               # q, ms, chi: (depth, bs)
+    p = _mean_field(x.pow(2).mean(1).numpy(), depth, gain, activation)               # q, ms, chi: (depth, bs)
     act_theory = np.sqrt(width * p.ms.sum(1))
     back = np.concatenate([np.cumprod(p.chi[:0:-1], 0)[::-1], np.ones((1, bs))])   # ∏_{k>l} χ_k
     act_grad_theory = np.sqrt((back * hs[-1].grad.pow(2).sum(1).numpy()).sum(1))
     return np.stack([act.numpy(), act_theory, act_grad.numpy(), act_grad_theory, weight_grad.numpy()])
 
+@cached
 def layer_norms(
     depth:int=30,            # number of hidden layers, in [2, 200]
     gain:float=1.5,          # init gain, as in `mlp`, in (0, inf)
@@ -150,226 +167,245 @@ def layer_norms(
     width:int=64,            # units per hidden layer, in [1, 4096]
     n_seeds:int=4,           # initialisations (each with its own batch) to average over, in [1, 100]
     bs:int=64,               # batch size, in [1, 1500]
+    architecture:str='plain',# 'plain'; or a cure: 'layernorm', 'batchnorm' (after each linear layer), 'residual' (pre-norm blocks)
 ) -> LayerNorms:
-    "Measure and predict per-layer activation and gradient norms of an MLP at initialisation, on digits"
+    "Measure and predict per-layer activation and gradient norms of an MLP at initialisation, on digits (cached)"
     depth = check_number('depth', depth, 2, 200, low_closed=True, high_closed=True, integer=True)
     gain = check_number('gain', gain)
     activation = check_choice('activation', activation, _ACTS)
     width = check_number('width', width, 1, 4096, low_closed=True, high_closed=True, integer=True)
     n_seeds = check_number('n_seeds', n_seeds, 1, 100, low_closed=True, high_closed=True, integer=True)
     bs = check_number('bs', bs, 1, 1500, low_closed=True, high_closed=True, integer=True)
-    return _layer_norms(depth, gain, activation, width, n_seeds, bs)
-
-@functools.lru_cache(maxsize=256)
-def _layer_norms(depth, gain, activation, width, n_seeds, bs) -> LayerNorms:
-    "`layer_norms` for checked arguments, cached: moving a slider back to a setting is free"
-    with torch_threads(1): runs = np.stack([_measure(depth, gain, activation, width, bs, s) for s in range(n_seeds)])
+    architecture = check_choice('architecture', architecture, ARCHITECTURES)
+    with torch_threads(1): runs = np.stack([_measure(depth, gain, activation, width, bs, s, architecture) for s in range(n_seeds)])
     logs = np.log(runs)                                       # (seed, quantity, layer)
     act, act_theory, act_grad, act_grad_theory, weight_grad = np.exp(logs.mean(0))
     names = ('act', 'act_theory', 'act_grad', 'act_grad_theory', 'weight_grad')
     spread = {k: (runs[:, i].min(0), runs[:, i].max(0)) for i, k in enumerate(names)}
-    growth, growth_theory = growth_per_layer(act_grad), growth_per_layer(act_grad_theory)
-    message = (f"‖∂L/∂h‖ grows ×{growth:.3f} per layer towards the input (predicted ×{growth_theory:.3f}): "
+    growth = _growth_per_layer(act_grad)
+    growth_theory = _growth_per_layer(act_grad_theory) if architecture == 'plain' else math.nan
+    predicted = f" (predicted ×{growth_theory:.3f})" if architecture == 'plain' else ''
+    message = (f"{ARCHITECTURE_NAMES[architecture]}: ‖∂L/∂h‖ grows ×{growth:.3f} per layer towards the input{predicted}: "
                f"×{act_grad[0] / act_grad[-1]:.3g} from layer {depth} to layer 1")
     return LayerNorms(np.arange(1, depth + 1), act, act_theory, act_grad, act_grad_theory, weight_grad, spread,
                       growth, growth_theory, dict(depth=depth, gain=gain, activation=activation, width=width,
-                      n_seeds=n_seeds, bs=bs), message)
+                      n_seeds=n_seeds, bs=bs, architecture=architecture), message)
 
 # %% ../../nbs/05_demos_exploding.ipynb #f94e95be
-_SUP = str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹')
-
-def _pow10(v, _=None) -> str:
-    "A tick label 10ⁿ in plain text (mathtext labels are slow to lay out on every redraw)"
-    if v <= 0: return ''
-    e = round(math.log10(v))
-    return {0: '1', 1: '10'}.get(e, f'10{str(e).translate(_SUP)}')
-
-def _log_label(v, _=None) -> str:
-    return _pow10(v) if abs(math.log10(v) - round(math.log10(v))) < 1e-9 else f'{v:g}'
-
-def _log_y(ax, min_decades:float=2):
-    "Log y axis with a few plain-text labels, spanning at least `min_decades` decades"
-    ax.set_yscale('log')
-    lo, hi = ax.get_ylim()
-    if math.log10(hi / lo) < min_decades:      # flat lines should look flat, not like noise blown up
-        mid = math.sqrt(lo * hi); lo, hi = mid / 10 ** (min_decades / 2), mid * 10 ** (min_decades / 2)
-        ax.set_ylim(lo, hi)
-    few = math.log10(hi / lo) < 2.5           # under 2.5 decades, label 1-2-5 as well as the powers of ten
-    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if few else (1.0,), numticks=8))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_formatter(FuncFormatter(_log_label if few else _pow10))
-
-def _two_axes(fig:Figure, top:float=0.84):
-    "Clear `fig` and give it two side-by-side axes with fixed margins (a layout engine would double the redraw time)"
-    fig.clear(); fig.set_layout_engine('none')
-    # 'none' leaves a placeholder engine behind, and `savefig` then lays the figure out twice for every PNG
-    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine): fig._layout_engine = None
-    return fig.subplots(1, 2, gridspec_kw=dict(left=0.075, right=0.985, bottom=0.14, top=top, wspace=0.2))
-
+LAYER_NORM_LIMITS = (1e-21, 1e21)   # every norm of the demo's slider range fits: 60 layers at gain 0.5 to 2
+_MAX_DEPTH = 60
 _MEASURED, _THEORY = dict(lw=1.6, marker='o', ms=3), dict(ls='--', lw=1.4, color='k')
+_FORWARD, _BACKWARD, _WEIGHTS = 'C0', 'C1', 'C2'
 
-def draw_layer_norms(fig:Figure, r:LayerNorms):
-    "Forward and backward norms per layer on log scales, measured (with the spread over seeds) beside predicted"
-    ax_f, ax_b = _two_axes(fig)
-    l = r.layer
-    def band(ax, key, color):
-        lo, hi = r.spread[key]
-        ax.fill_between(l, lo, hi, color=color, alpha=0.18, lw=0)
-    band(ax_f, 'act', 'C0')
-    ax_f.plot(l, r.act, color='C0', label='measured', **_MEASURED)
-    ax_f.plot(l, r.act_theory, label='predicted', **_THEORY)
-    ax_f.set_title(f'forward pass →  activations: ×{growth_per_layer(r.act[::-1]):.3f} per layer', fontsize=10)
-    band(ax_b, 'act_grad', 'C1')
-    ax_b.plot(l, r.act_grad, color='C1', label='‖∂L/∂hₗ‖ measured', **_MEASURED)
-    ax_b.plot(l, r.act_grad_theory, label='‖∂L/∂hₗ‖ predicted', **_THEORY)
-    band(ax_b, 'weight_grad', 'C2')
-    ax_b.plot(l, r.weight_grad, color='C2', label='‖∂L/∂Wₗ‖ measured', **_MEASURED)
-    ax_b.set_title(f'←  backward pass  gradients: ×{r.growth:.3f} per layer', fontsize=10)
+def _setup_layer_norms(fig:Figure) -> dict:
+    "Two log panels with fixed limits, and the (empty) lines, bands and titles `_update_layer_norms` fills"
+    ax_f, ax_b = fig.subplots(1, 2, sharey=True)
+    a = dict(fig=fig, suptitle=fig.suptitle('', fontsize=11))
+    def measured(ax, color, label): return ax.plot([], [], color=color, label=label, **_MEASURED)[0]
+    def band(ax, color): return ax.fill_between([0, 1], [1, 1], [1, 1], color=color, alpha=0.18, lw=0)
+    a['band_act'], a['act'] = band(ax_f, _FORWARD), measured(ax_f, _FORWARD, '‖hₗ‖ measured')
+    a['act_theory'], = ax_f.plot([], [], label='predicted (mean field)', **_THEORY)
+    a['band_act_grad'], a['act_grad'] = band(ax_b, _BACKWARD), measured(ax_b, _BACKWARD, '‖∂L/∂hₗ‖ measured')
+    a['act_grad_theory'], = ax_b.plot([], [], **_THEORY)
+    a['band_weight_grad'], a['weight_grad'] = band(ax_b, _WEIGHTS), measured(ax_b, _WEIGHTS, '‖∂L/∂Wₗ‖ measured')
     for ax in (ax_f, ax_b):
-        _log_y(ax); ax.set_xlabel('hidden layer l (1 = next to the input)')
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(fontsize=8, loc='best')
+        ax.set_yscale('log'); ax.set_ylim(*LAYER_NORM_LIMITS); log_ticks(ax.yaxis)
+        ax.set_xlim(0, _MAX_DEPTH + 1); ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel('hidden layer l (1 = next to the input)')
+        ax.grid(True, axis='y', alpha=0.25)
     ax_f.set_ylabel('norm (geometric mean over seeds)')
+    a['title_f'], a['title_b'] = ax_f.set_title(' ', fontsize=10), ax_b.set_title(' ', fontsize=10)
+    fig.legend(loc='outside lower center', ncols=4, fontsize=9, frameon=False)
+    return a
+
+def _update_layer_norms(a:dict, r:LayerNorms):
+    "Put `r` into the artists of `_setup_layer_norms`"
+    l = r.layer
+    for key in ('act', 'act_grad', 'weight_grad'):
+        a[key].set_data(l, getattr(r, key))
+        lo, hi = r.spread[key]
+        a['band_' + key].set_data(l, lo, hi)
+    a['act_theory'].set_data(l, r.act_theory); a['act_grad_theory'].set_data(l, r.act_grad_theory)
+    a['title_f'].set_text(f'forward pass →   activations ×{_growth_per_layer(r.act[::-1]):.3f} per layer')
+    a['title_b'].set_text(f'←  backward pass   gradients ×{r.growth:.3f} per layer')
     s = r.settings
-    fig.suptitle(f"{_NAMES[s['activation']]} MLP, depth {s['depth']}, gain {s['gain']:g}, width {s['width']}: "
-                 f"norms at initialisation on a batch of {s['bs']} digits", fontsize=10)
+    cure = '' if s['architecture'] == 'plain' else f" + {ARCHITECTURE_NAMES[s['architecture']]}"
+    what = f"batch of {s['bs']} digits" if not cure else 'measured only'     # the mean field predicts the plain net
+    a['suptitle'].set_text(f"{_NAMES[s['activation']]} MLP{cure}, depth {s['depth']}, gain {s['gain']:g}, width {s['width']}: "
+                           f"norms at initialisation, {what}")
 
 def layer_norms_demo(
-    depth:int=30,            # initial number of hidden layers
-    gain:float=1.5,          # initial init gain
+    depth:int=30,            # initial number of hidden layers, in [2, 60]
+    gain:float=1.5,          # initial init gain, in [0.5, 2]
     activation:str='linear', # initial activation
     width:int=64,            # units per hidden layer
     n_seeds:int=4,           # seeds averaged
+    architecture:str='plain',# initial architecture: 'plain', or a cure ('layernorm', 'batchnorm', 'residual')
 ) -> Demo:
-    "Sliders for depth, init gain and activation above the per-layer forward and backward norms"
-    controls = dict(depth=slider('depth', depth, 2, 60),
+    "Sliders for depth, init gain, activation and architecture above the per-layer forward and backward norms, measured and predicted"
+    controls = dict(depth=slider('depth', depth, 2, _MAX_DEPTH),
                     gain=slider('init gain', float(gain), 0.5, 2.0, 0.05),
-                    activation=dropdown('activation', _ACTS, activation))
-    compute = lambda depth, gain, activation: layer_norms(depth, round(gain, 4), activation, width, n_seeds)
+                    activation=dropdown('activation', _ACTS, activation),
+                    architecture=dropdown('architecture', {ARCHITECTURE_NAMES[a]: a for a in ARCHITECTURES}, architecture))
+    def compute(depth, gain, activation, architecture): return layer_norms(depth, gain, activation, width, n_seeds, architecture=architecture)
     _tanh_table()          # build tanh's mean-field table now rather than on the first switch to tanh (~0.25 s)
-    return Demo(controls, compute, draw_layer_norms, figsize=(9, 3.6), budget_s=0.3)
+    return Demo(controls, compute, _setup_layer_norms, _update_layer_norms, figsize=(8.5, 3.8))
 
 # %% ../../nbs/05_demos_exploding.ipynb #41991e2f
 _EXPLODES, _VANISHES = 'C1', 'C4'    # growth above 1 and below 1; red and blue mean unclipped and clipped runs
 
 def growth_factors_figure(
     gains=None,              # gains to draw (default: 0.5 to 2)
-    figsize=(8, 3.2),        # figure size in inches
+    figsize=(8, 3.6),        # figure size in inches
 ) -> Figure:
     "Per-layer growth of activations and gradients against the init gain, for linear, ReLU (He) and tanh nets"
     gains = np.linspace(0.5, 2.0, 61) if gains is None else np.asarray(gains, dtype=float)
-    fig = Figure(figsize=figsize, dpi=80, layout='constrained')
+    fig = new_figure(figsize)
     ax = fig.subplots()
     ax.axhspan(1, 2.1, color=_EXPLODES, alpha=0.07); ax.axhspan(0, 1, color=_VANISHES, alpha=0.07)
     ax.text(0.52, 1.93, 'explodes: × factor^depth', color=_EXPLODES, fontsize=9, va='top')
     ax.text(1.98, 0.07, 'vanishes', color=_VANISHES, fontsize=9, ha='right')
     ax.plot(gains, gains, color='k', lw=2, label='linear, and ReLU with He init: activations and gradients')
-    fwd, bwd = growth_factors(gains, 'tanh')
+    fwd, bwd = _growth_factors(gains, 'tanh')
     ax.plot(gains, fwd, color='C2', lw=2, ls=':', label='tanh: activations (saturate at ±1)')
     ax.plot(gains, bwd, color='C2', lw=2, label='tanh: gradients')
     ax.axhline(1, color='0.4', lw=0.8)
     ax.set_xlim(gains[0], gains[-1]); ax.set_ylim(0, 2.1)
     ax.set_xlabel('init gain γ (weights ~ N(0, c·γ²/fan_in))'); ax.set_ylabel('growth per layer')
     ax.set_title('How much each layer multiplies the signal, deep inside the net (mean-field prediction)', fontsize=10)
-    ax.legend(fontsize=8, loc='lower right', bbox_to_anchor=(1, 0.1))
+    fig.legend(loc='outside lower center', ncols=2, fontsize=9, frameon=False)
     return fig
 
 # %% ../../nbs/05_demos_exploding.ipynb #30aef952
+class DepthSweep(NamedTuple):
+    "The total weight-gradient norm at initialisation, per gain and depth, measured and predicted"
+    depths: np.ndarray       # depths measured
+    gains: np.ndarray        # init gains measured; 1.0 is the reference
+    total: np.ndarray        # ‖g‖ over all the hidden layers' weights, shape (gains, depths)
+    predicted: np.ndarray    # ‖g‖ at gain 1 × gain^depth, the same shape
+    activation: str
+    message: str
+
+@cached
 def depth_sweep(
     depths=(2, 5, 10, 15, 20, 25, 30),  # depths to measure, each in [2, 200]
     gains=(0.8, 1.0, 1.2),              # init gains; 1.0 must be one of them (the reference)
     activation:str='relu',              # 'relu', 'tanh' or 'linear'
     n_seeds:int=4,                      # seeds averaged
-) -> dict:
+) -> DepthSweep:
     "Total weight-gradient norm ‖g‖ at initialisation for each depth and gain, beside the prediction ‖g‖(gain 1) × gain^depth"
     depths, gains = np.asarray(depths), np.asarray(gains, dtype=float)
     if not np.isclose(gains, 1.0).any(): raise ValueError(f"`gains` must include 1.0 (the reference), got {tuple(gains)}")
     total = np.array([[math.sqrt((layer_norms(int(d), float(g), activation, n_seeds=n_seeds).weight_grad ** 2).sum())
                        for d in depths] for g in gains])
     ref = total[np.isclose(gains, 1.0).argmax()]
-    return dict(depths=depths, gains=gains, total=total, predicted=ref * gains[:, None] ** depths, activation=activation)
+    msg = ', '.join(f'gain {g:g}: ‖g‖ = {t:.3g}' for g, t in zip(gains, total[:, -1])) + f' at depth {depths[-1]}'
+    return DepthSweep(depths, gains, total, ref * gains[:, None] ** depths, activation, msg)
 
-def depth_sweep_figure(sweep:dict, figsize=(8, 3.2)) -> Figure:
+def depth_sweep_figure(sweep:DepthSweep, figsize=(8, 3.2)) -> Figure:
     "The total weight-gradient norm against depth, one line per gain, the prediction dashed"
-    fig = Figure(figsize=figsize, dpi=80, layout='constrained')
+    fig = new_figure(figsize)
     ax = fig.subplots()
-    for i, g in enumerate(sweep['gains']):
+    for i, g in enumerate(sweep.gains):
         # gain 1 is the reference (grey); larger gains in the colour of growth, smaller in the colour of vanishing
         color = COLORS.reference if np.isclose(g, 1.0) else _EXPLODES if g > 1 else _VANISHES
-        ax.plot(sweep['depths'], sweep['total'][i], marker='o', ms=4, lw=1.6, color=color, label=f'gain {g:g}, measured')
-        if not np.isclose(g, 1.0): ax.plot(sweep['depths'], sweep['predicted'][i], color=color, ls='--', lw=1.2,
+        ax.plot(sweep.depths, sweep.total[i], marker='o', ms=4, lw=1.6, color=color, label=f'gain {g:g}, measured')
+        if not np.isclose(g, 1.0): ax.plot(sweep.depths, sweep.predicted[i], color=color, ls='--', lw=1.2,
                                            label=f'(gain 1 norm) × {g:g}^depth')
-    _log_y(ax); ax.set_xlabel('depth (hidden layers)'); ax.set_ylabel('‖g‖ over the weights')
-    ax.set_title(f"{_NAMES[sweep['activation']]} MLP at initialisation: the total gradient norm that clipping sees", fontsize=10)
-    ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1.01, 0.5))
+    ax.set_yscale('log'); ax.set_ylim(log_limits([sweep.total, sweep.predicted], min_decades=2)); log_ticks(ax.yaxis)
+    ax.set_xlabel('depth (hidden layers)'); ax.set_ylabel('‖g‖ over the weights')
+    ax.set_title(f"{_NAMES[sweep.activation]} MLP at initialisation: the total gradient norm that clipping sees", fontsize=10)
+    ax.legend(fontsize=9, loc='center left', bbox_to_anchor=(1.01, 0.5), frameon=False)
     return fig
 
 # %% ../../nbs/05_demos_exploding.ipynb #4d4d39fc
-@functools.lru_cache(maxsize=512)
-def _run(lr, max_norm, gain, depth, steps, seed) -> Curve:
+@cached
+def _train_run(lr, max_norm, gain, depth, steps, seed) -> Curve:
+    "One training run of `bad_init_runs` (cached on its own)"
     d = digits()
     with torch_threads(1):
         model = mlp(d.x_train.shape[1], 10, depth=depth, gain=gain, seed=seed)
         return train_steps(model, d.x_train, d.y_train, nn.functional.cross_entropy, lr=lr, steps=steps,
                            max_norm=max_norm, seed=seed)
 
-def clipping_runs(
+class BadInitRuns(NamedTuple):
+    "Three training runs of a deep ReLU MLP: badly initialised without and with clipping, and well initialised"
+    curves: dict             # label -> `Curve`: the unclipped run, the clipped run, and (unless gain is 1) the reference
+    lr: float
+    max_norm: float
+    gain: float
+    depth: int
+    message: str
+
+def bad_init_runs(
     lr:float=0.02,           # SGD learning rate, in (0, inf)
     max_norm:float=1.0,      # clipping threshold on the total gradient norm, in (0, inf)
     gain:float=1.6,          # init gain of the badly initialised net, in (0, inf)
     depth:int=10,            # hidden layers, in [1, 50]
     steps:int=100,           # SGD steps, in [1, 1000]
     seed:int=0,              # seed for the init and the batches
-) -> dict:
-    "Train a deep ReLU MLP on digits without clipping, with clipping, and with a good init: curves and a summary"
+) -> BadInitRuns:
+    "Train a badly initialised deep ReLU MLP on digits without and with clipping, and a well-initialised one"
     lr, max_norm, gain = check_number('lr', lr), check_number('max_norm', max_norm), check_number('gain', gain)
     depth = check_number('depth', depth, 1, 50, low_closed=True, high_closed=True, integer=True)
     steps = check_number('steps', steps, 1, 1000, low_closed=True, high_closed=True, integer=True)
-    curves = {f'gain {gain:g}, no clipping': _run(lr, None, gain, depth, steps, seed),
-              f'gain {gain:g}, max_norm = {max_norm:.3g}': _run(lr, max_norm, gain, depth, steps, seed)}
-    if gain != 1: curves['gain 1 (He init), no clipping'] = _run(lr, None, 1.0, depth, steps, seed)
+    curves = {f'gain {gain:g}, no clipping': _train_run(lr, None, gain, depth, steps, seed),
+              f'gain {gain:g}, max_norm = {max_norm:.3g}': _train_run(lr, max_norm, gain, depth, steps, seed)}
+    if gain != 1: curves['gain 1 (He init), no clipping'] = _train_run(lr, None, 1.0, depth, steps, seed)
     def tail(c): return f"diverged at step {c.diverged_at}" if c.diverged_at is not None else f"final loss {np.mean(c.losses[-10:]):.2f}"
     message = '; '.join(f"{k}: {tail(c)}" for k, c in curves.items())
-    return dict(curves=curves, max_norm=max_norm, lr=lr, gain=gain, depth=depth, message=message)
+    return BadInitRuns(curves, lr, max_norm, gain, depth, message)
 
 # %% ../../nbs/05_demos_exploding.ipynb #ff71d010
-def _mark_divergence(ax, k:int, y:float, color, text:bool=True):
-    "The 'diverged at step k' mark of `plot_curves`"
-    ax.plot([k], [y], marker='x', color=color, ms=10, mew=2.5, clip_on=False, zorder=4)
-    if text: ax.annotate(f'diverged at step {k}', (k, y), xytext=(8, -4), textcoords='offset points', color=color,
-                         fontsize=9, va='top')
+_RUN_COLORS = (COLORS.unclipped, COLORS.clipped, COLORS.reference)   # unclipped, clipped, well initialised
 
-def draw_clipping(fig:Figure, r:dict):
-    "Loss curves (divergence marked) beside the pre-clip gradient norms, with the threshold"
-    ax_l, ax_n = _two_axes(fig, top=0.78)
-    curves = r['curves']
-    colors = dict(zip(curves, (COLORS.unclipped, COLORS.clipped, COLORS.reference)))
+def _setup_bad_init(fig:Figure, steps:int=100) -> dict:
+    "Loss and gradient-norm panels with three (empty) runs each, the threshold, and one legend above both"
+    ax_l, ax_n = fig.subplots(1, 2)
+    a = dict(ax_l=ax_l, ax_n=ax_n, marks=[], suptitle=fig.suptitle('', fontsize=11))
+    a['loss'] = [ax_l.plot([], [], color=c, lw=1.2, label=' ')[0] for c in _RUN_COLORS]
+    a['norm'] = [ax_n.plot([], [], color=c, lw=1.2)[0] for c in _RUN_COLORS]
+    a['threshold'] = ax_n.axhline(1, color=COLORS.clipped, ls='--', lw=1, label=' ')
+    for ax in (ax_l, ax_n):
+        ax.set_yscale('log'); log_ticks(ax.yaxis); ax.set_xlim(-2, steps + 1); ax.set_xlabel('step')
+    ax_l.set_ylabel('training loss'); a['title_l'] = ax_l.set_title(' ')
+    ax_n.set_ylabel('‖g‖ before clipping'); ax_n.set_title('gradient norm ‖g‖, g = ∇L')
+    a['legend'] = fig.legend(a['loss'] + [a['threshold']], [' '] * 4, loc='outside lower center', ncols=4,
+                             fontsize=9, frameon=False)
+    return a
+
+def _update_bad_init(a:dict, r:BadInitRuns):
+    "Put `r` into the artists of `_setup_bad_init`; divergences get a mark"
+    for m in a['marks']: m.remove()
+    a['marks'] = []
+    curves = list(r.curves.items())
     # a diverging loss reaches 1e30 before it becomes NaN: show the range where training happens, and let it leave
-    finite = [c.losses[np.isfinite(c.losses)] for c in curves.values()]
+    finite = [c.losses[np.isfinite(c.losses)] for _, c in curves]
     start = max((f[0] for f in finite if len(f)), default=3.0)
-    low = min((f.min() for f in finite if len(f)), default=1.0)
     top = 3 * max(start, 3.0)
-    for label, c in curves.items():
-        for ax, y in ((ax_l, c.losses), (ax_n, c.norms)):
+    for i in range(3):
+        visible = i < len(curves)
+        for key in ('loss', 'norm'): a[key][i].set_visible(visible)
+        a['legend'].legend_handles[i].set_visible(visible); a['legend'].texts[i].set_visible(visible)
+        if not visible: continue
+        label, c = curves[i]
+        for line, y in ((a['loss'][i], c.losses), (a['norm'][i], c.norms)):
             ok = np.isfinite(y)
-            ax.plot(np.arange(len(y))[ok], y[ok], color=colors[label], lw=1.2, label=label if ax is ax_l else None)
+            line.set_data(np.arange(len(y))[ok], y[ok])
+        a['legend'].texts[i].set_text(label)
         if c.diverged_at is not None:
-            k = c.diverged_at
-            _mark_divergence(ax_l, k, min(np.nanmax(c.losses[:k]) if k else start, top / 1.5), colors[label])
-            _mark_divergence(ax_n, k, np.nanmax(c.norms[:k + 1][np.isfinite(c.norms[:k + 1])], initial=1.0), colors[label], text=False)
-    ax_l.set_ylim(low / 1.5, top)
-    ax_l.set_title(f"training loss, lr {r['lr']:.3g}", fontsize=10)
-    ax_l.set_xlabel('step'); ax_l.set_ylabel('training loss')
-    ax_n.axhline(r['max_norm'], color=COLORS.clipped, ls='--', lw=1, label=f"max_norm = {r['max_norm']:.3g}")
-    _log_y(ax_l, 1); _log_y(ax_n, 1)
-    ax_n.set_xlabel('step'); ax_n.set_ylabel('‖g‖ before clipping')
-    ax_n.set_title('gradient norm ‖g‖, g = ∇L', fontsize=10)
-    (h1, l1), (h2, l2) = ax_l.get_legend_handles_labels(), ax_n.get_legend_handles_labels()
-    fig.legend(h1 + h2, l1 + l2, loc='upper center', bbox_to_anchor=(0.5, 0.94), ncols=4, fontsize=8, frameon=False)
-    for ax in (ax_l, ax_n): ax.set_xlim(-2, len(next(iter(curves.values())).losses) + 1)
-    fig.suptitle(f"ReLU MLP, depth {r['depth']}, on digits: SGD with momentum 0.9", fontsize=10)
+            k, color = c.diverged_at, _RUN_COLORS[i]
+            a['marks'] += mark_divergence(a['ax_l'], k, min(np.nanmax(c.losses[:k]) if k else start, top / 1.5), color)
+            a['marks'] += mark_divergence(a['ax_n'], k, np.nanmax(c.norms[:k + 1][np.isfinite(c.norms[:k + 1])], initial=1.0),
+                                          color, text=False)
+    a['threshold'].set_ydata([r.max_norm] * 2)
+    a['legend'].texts[3].set_text(f'max_norm = {r.max_norm:.3g}')
+    a['ax_l'].set_ylim(min((f.min() for f in finite if len(f)), default=1.0) / 1.5, top)
+    a['ax_n'].set_ylim(*log_limits([c.norms[:c.diverged_at] for _, c in curves] + [[r.max_norm]], min_decades=1))
+    a['title_l'].set_text(f'training loss, lr {r.lr:.3g}')
+    a['suptitle'].set_text(f'ReLU MLP, depth {r.depth}, on digits: SGD with momentum 0.9')
 
-def clipping_demo(
+def bad_init_demo(
     lr:float=0.02,           # initial learning rate
     max_norm:float=1.0,      # initial clipping threshold
     gain:float=1.6,          # initial init gain
@@ -380,5 +416,6 @@ def clipping_demo(
     controls = dict(lr=log_slider('learning rate', lr, 1e-3, 1.0, continuous=False),
                     max_norm=log_slider('max_norm', max_norm, 0.1, 100.0, continuous=False),
                     gain=slider('init gain', float(gain), 0.8, 2.0, 0.1, continuous=False))
-    def compute(lr, max_norm, gain): return clipping_runs(round(lr, 6), round(max_norm, 6), round(gain, 4), depth, steps)
-    return Demo(controls, compute, draw_clipping, figsize=(9, 3.6), budget_s=1.5)
+    def compute(lr, max_norm, gain): return bad_init_runs(lr, max_norm, gain, depth, steps)
+    return Demo(controls, compute, lambda fig: _setup_bad_init(fig, steps), _update_bad_init, figsize=(8.5, 3.6),
+                kind='training')

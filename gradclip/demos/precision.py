@@ -12,7 +12,6 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import Tensor, nn
-import matplotlib as mpl
 from matplotlib.figure import Figure
 from fastai.callback.core import Callback, CancelValidException
 from fastai.callback.fp16 import MixedPrecision
@@ -23,15 +22,14 @@ from fastai.optimizer import SGD
 
 from ..core import grad_norm, clip_grad_norm_, check_number, check_choice
 from ..callback import GradientClip
-from ..fp16 import (FP16Fractions, fp16_fractions, FP16_MAX, FP16_MIN_NORMAL,
-                           FP16_MIN_SUBNORMAL)
-from .base import (Demo, slider, log_slider, dropdown, digits, mlp, train_steps, plot_curves, torch_threads,
-                                 COLORS)
+from ..fp16 import FP16Fractions, fp16_fractions, FP16_MAX, FP16_MIN_NORMAL, FP16_MIN_SUBNORMAL
+from ..plot import COLORS, log_ticks, log_limits, mark_divergence
+from .base import Demo, cached, slider, log_slider, dropdown, digits, mlp, train_steps, torch_threads
 
 # %% auto #0
-__all__ = ['DigitsGradients', 'digits_gradients', 'ScaledHistogram', 'fp16_histogram', 'FractionCurve', 'fp16_fraction_curve',
-           'fp16_range_demo', 'digits_learner', 'ScalerRun', 'scaler_run', 'SkipPrediction', 'predict_initial_skips',
-           'loss_scale_demo', 'ClipBeforeUnscale', 'ClipOrderRun', 'clip_order_run', 'clip_order_demo']
+__all__ = ['DigitsGradients', 'digits_gradients', 'FractionCurve', 'fp16_fraction_curve', 'fp16_range_demo', 'one_epoch_learner',
+           'SkipPrediction', 'predict_initial_skips', 'loss_scale_demo', 'ClipBeforeUnscale', 'ClipOrderRun',
+           'clip_order_run', 'clip_order_demo']
 
 # %% ../../nbs/08_demos_precision.ipynb #5aaddd4e
 class DigitsGradients(NamedTuple):
@@ -40,7 +38,7 @@ class DigitsGradients(NamedTuple):
     loss: float      # the loss they are the gradient of
     steps: int       # SGD steps trained before
 
-@functools.cache
+@cached
 def digits_gradients(
     steps:int=0,     # SGD steps (lr 0.05, momentum 0.9, batches of 64) before taking the gradient, in [0, inf)
     seed:int=0,      # seed for the weights and the batches
@@ -60,7 +58,7 @@ def digits_gradients(
 # %% ../../nbs/08_demos_precision.ipynb #17c1c96b
 _HIST_LO, _HIST_HI = 1e-16, 1e10     # the histogram's x range; entries beyond it are counted in the edge bins
 
-class ScaledHistogram(NamedTuple):
+class _ScaledHistogram(NamedTuple):
     "The histogram of |loss scale × gradient| on a log axis, and what fp16 makes of it"
     edges: np.ndarray           # bin edges (log-spaced, from 1e-16 to 1e10)
     share: np.ndarray           # fraction of the entries in each bin (the edge bins also hold everything beyond)
@@ -68,11 +66,11 @@ class ScaledHistogram(NamedTuple):
     log2_scale: float           # the loss scale is 2**log2_scale
     message: str                # a one-line summary
 
-def fp16_histogram(
+def _fp16_histogram(
     grads:Tensor,               # gradient entries (fp32)
     log2_scale:float=0,         # the loss scale is 2**log2_scale, in [-24, 64]
     bins_per_decade:int=4,      # histogram resolution, in [1, 20]
-) -> ScaledHistogram:
+) -> _ScaledHistogram:
     "Histogram of |2**log2_scale × grads| on a log axis, with the fractions fp16 loses"
     log2_scale = check_number('log2_scale', log2_scale, -24, 64, low_closed=True, high_closed=True)
     bins_per_decade = check_number('bins_per_decade', bins_per_decade, 1, 20, low_closed=True, high_closed=True, integer=True)
@@ -86,7 +84,7 @@ def fp16_histogram(
     f = fp16_fractions(grads, scale)
     msg = (f"loss scale 2^{log2_scale:g}: {f.underflow:.1%} of the entries underflow to 0, {f.subnormal:.1%} are "
            f"subnormal, {f.overflow:.1%} overflow to inf")
-    return ScaledHistogram(edges, share, f, log2_scale, msg)
+    return _ScaledHistogram(edges, share, f, log2_scale, msg)
 
 # %% ../../nbs/08_demos_precision.ipynb #bd8d99e9
 class FractionCurve(NamedTuple):
@@ -111,47 +109,39 @@ _UNDER_COLOR, _SUB_COLOR, _OVER_COLOR = 'tab:red', 'tab:orange', 'tab:purple'
 _CURVES = (('underflow', 'underflow (→ 0)', _UNDER_COLOR), ('subnormal', 'subnormal', _SUB_COLOR),
            ('overflow', 'overflow (→ inf)', _OVER_COLOR))
 
-def _freeze_layout(fig:Figure):
-    "Lay the figure out once (constrained), then keep that layout: later redraws skip the layout passes"
-    fig.draw_without_rendering()
-    with mpl.rc_context({'figure.autolayout': False, 'figure.constrained_layout.use': False}):
-        fig.set_layout_engine(None)       # no engine at all ('none' leaves a placeholder that savefig still lays out for)
+@cached
+def _stage_curve(steps:int) -> FractionCurve:
+    "`fp16_fraction_curve` of the gradients after `steps` training steps (cached)"
+    return fp16_fraction_curve(digits_gradients(steps).values)
 
-def _two_axes(fig:Figure, key:str) -> tuple:
-    "Two side-by-side axes for the demo `key`: created (and laid out once) on the first call, cleared on later ones"
-    axes = getattr(fig, '_gc_axes', {}).get(key)
-    if axes is not None:
-        for a in axes: a.clear()
-        return axes, False
-    fig.clear(); fig.set_layout_engine('constrained')
-    axes = tuple(fig.subplots(1, 2))
-    fig._gc_axes = {key: axes}
-    return axes, True
+class _RangeView(NamedTuple):
+    "What `fp16_range_demo` shows for one loss scale and one stage of training"
+    hist: _ScaledHistogram     # the histogram at this scale
+    curve: FractionCurve       # the fractions lost at every scale, for these gradients
+    stage: int                 # training steps before the gradients were taken
+    label: str
+    top: float                 # the histogram's y limit for this stage (fixed while the scale moves)
+    message: str
 
-def _plain_log_ticks(ax, axis:str='y'):
-    "Ticks at 1-2-5 (or at powers of ten, over a wide range) on a log axis, labelled as plain numbers, not mathtext"
-    lo, hi = ax.get_ylim() if axis == 'y' else ax.get_xlim()
-    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
-    mult = (1, 2, 5) if math.log10(hi / lo) < 2.5 else (1,)
-    ticks = [m * 10.0 ** e for e in decades for m in mult if lo <= m * 10.0 ** e <= hi]
-    a = ax.yaxis if axis == 'y' else ax.xaxis
-    a.set_ticks(ticks, [f'{t:g}' for t in ticks]); a.set_ticks([], minor=True)
+@cached
+def _range_view(log2_scale:float, stage:int) -> _RangeView:
+    "The numbers behind `fp16_range_demo` for one loss scale and one stage (cached)"
+    g = digits_gradients(stage).values
+    hist = _fp16_histogram(g, log2_scale)
+    top = max(100 * _fp16_histogram(g, 0).share.max() * 1.35, 1)
+    label = 'initial gradients' if stage == 0 else f'after {stage} steps'
+    return _RangeView(hist, _stage_curve(stage), stage, label, top, hist.message)
 
-def _build_range(fig:Figure, d:dict) -> dict:
-    "Create the range figure's axes and artists; `_draw_range` then only updates them"
-    fig.clear(); fig.set_layout_engine('constrained')
+def _setup_range(fig:Figure) -> dict:
+    "The histogram against fp16's shaded range, and the fractions-lost panel, with (empty) artists"
     ax, bx = fig.subplots(1, 2, width_ratios=[1.35, 1])
-    h, c = d['hist'], d['curve']
-    lo, hi = h.edges[0], h.edges[-1]
+    lo, hi = _HIST_LO, _HIST_HI
     ax.axvspan(lo, 2.0 ** -25, color=_UNDER_COLOR, alpha=0.14, lw=0)
     ax.axvspan(2.0 ** -25, FP16_MIN_NORMAL, color=_SUB_COLOR, alpha=0.14, lw=0)
     ax.axvspan(65520, hi, color=_OVER_COLOR, alpha=0.14, lw=0)
-    a = dict(ax=ax, bx=bx, stage=d['stage'])
-    a['hist'] = ax.stairs(100 * h.share, h.edges, fill=True, color='0.3', alpha=0.75)   # neutral: blue and red mean runs
-    ax.set_xscale('log'); ax.set_xlim(lo, hi)
-    ticks = [1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1, 1e3, 1e6, 1e9]
-    ax.set_xticks(ticks, [f'{t:.0e}'.replace('e-0', 'e-').replace('e+0', 'e') if t != 1 else '1' for t in ticks])
-    ax.minorticks_off()                  # plain labels and no minor ticks: much faster to draw than 10^k mathtext
+    a = dict(ax=ax, bx=bx)
+    a['hist'] = ax.stairs(np.zeros(1), [lo, hi], fill=True, color='0.3', alpha=0.75)   # neutral: blue and red mean runs
+    ax.set_xscale('log'); ax.set_xlim(lo, hi); log_ticks(ax.xaxis)
     a['labels'] = [ax.text(x, 1, txt, color=color, ha='center', va='top', fontsize=9, fontweight='bold')
                    for x, txt, color in ((1e-12, '→ 0', _UNDER_COLOR), (2.0 ** -19.5, 'sub-\nnormal', _SUB_COLOR),
                                          (1e-1, 'normal fp16', '0.2'), (1e7, '→ inf', _OVER_COLOR))]
@@ -159,43 +149,35 @@ def _build_range(fig:Figure, d:dict) -> dict:
     top_axis = ax.secondary_xaxis('top')          # fp16's boundaries, labelled along the top
     top_axis.set_xticks([FP16_MIN_SUBNORMAL, FP16_MIN_NORMAL, FP16_MAX], ['6e-8', '6.1e-5', '65504'])
     top_axis.set_xticks([], minor=True)
-    top_axis.tick_params(labelsize=7, colors='dimgrey', pad=1)
-    ax.set_xlabel('|gradient entry| × loss scale')
-    ax.set_ylabel('% of entries per bin')
+    top_axis.tick_params(labelsize=9, colors='dimgrey', pad=1)
+    ax.set_xlabel('|gradient entry| × loss scale'); ax.set_ylabel('% of entries per bin')
+    a['title'] = ax.set_title(' ', fontsize=10)
     a['lines'], a['dots'] = {}, {}
     for key, label, color in _CURVES:
-        y = 100 * getattr(c, key)
-        a['lines'][key], = bx.plot(c.log2_scales, y, color=color, lw=1.6, label=label)
+        a['lines'][key], = bx.plot([], [], color=color, lw=1.6, label=label)
         a['dots'][key], = bx.plot([0], [0], 'o', color=color, ms=5)
-    a['now'] = bx.axvline(0, color='k', lw=1)
+    a['now'] = bx.axvline(0, color='k', lw=1, label='this loss scale')
     bx.axvline(16, color='grey', lw=1, ls=':')
-    bx.text(15.6, 97, "GradScaler's\ndefault 2^16", color='grey', fontsize=8, va='top', ha='right')
-    bx.set_xlim(c.log2_scales[0], c.log2_scales[-1]); bx.set_ylim(0, 100)
+    bx.text(15.6, 97, "GradScaler's\ndefault 2^16", color='grey', fontsize=9, va='top', ha='right')
+    bx.set_xlim(0, 32); bx.set_ylim(0, 100)
     bx.set_xlabel('log2(loss scale)'); bx.set_ylabel('% of gradient entries')
-    bx.set_title('what fp16 loses, at every scale', fontsize=9)
-    bx.legend(fontsize=8, loc='center left', bbox_to_anchor=(0.14, 0.55))
-    a['top'] = max(100 * h.share.max() * 1.35, 1)    # fixed while the slider moves: the histogram slides sideways
+    bx.set_title('what fp16 loses, at every scale', fontsize=10)
+    fig.legend(loc='outside lower center', ncols=4, fontsize=9, frameon=False)
     return a
 
-def _draw_range(fig:Figure, d:dict):
-    a = getattr(fig, '_range_artists', None)
-    rebuild = a is None
-    if rebuild: a = fig._range_artists = _build_range(fig, d)
-    h, c, ax = d['hist'], d['curve'], a['ax']
-    if a['stage'] != d['stage']:                     # other gradients: new curves, new height
-        for key, _, _ in _CURVES: a['lines'][key].set_ydata(100 * getattr(c, key))
-        a['stage'], a['top'] = d['stage'], max(100 * h.share.max() * 1.35, 1)
+def _update_range(a:dict, d:_RangeView):
+    "Put `d` into the artists of `_setup_range`"
+    h, c, f = d.hist, d.curve, d.hist.fractions
     a['hist'].set_data(100 * h.share, h.edges)
-    top = a['top'] = max(a['top'], 100 * h.share.max() * 1.1)
-    ax.set_ylim(0, top)
+    top = max(d.top, 100 * h.share.max() * 1.1)
+    a['ax'].set_ylim(0, top)
     for t in a['labels']: t.set_y(top * 0.97)
-    f = h.fractions
-    ax.set_title(f"{d['label']} × 2^{h.log2_scale:g}: {f.underflow:.1%} → 0, {f.subnormal:.1%} subnormal, "
-                 f"{f.overflow:.1%} → inf", fontsize=9)
+    a['title'].set_text(f"{d.label} × 2^{h.log2_scale:g}: {f.underflow:.1%} → 0, {f.subnormal:.1%} subnormal, "
+                        f"{f.overflow:.1%} → inf")
     a['now'].set_xdata([h.log2_scale, h.log2_scale])
     for key, _, _ in _CURVES:
+        a['lines'][key].set_data(c.log2_scales, 100 * getattr(c, key))
         a['dots'][key].set_data([h.log2_scale], [100 * np.interp(h.log2_scale, c.log2_scales, getattr(c, key))])
-    if rebuild: _freeze_layout(fig)
 
 def fp16_range_demo(
     steps=(0, 100, 1000),   # training steps before taking the gradients: one dropdown entry each
@@ -203,28 +185,24 @@ def fp16_range_demo(
 ) -> Demo:
     "Real gradients against fp16's range: a loss-scale slider moves the histogram; the fractions lost at every scale beside it"
     log2_scale = check_number('log2_scale', log2_scale, 0, 32, low_closed=True, high_closed=True, integer=True)
-    grads = {s: digits_gradients(s) for s in steps}          # computed now, so that moving a control only redraws
-    labels = {(f'at initialisation (loss {g.loss:.2g})' if s == 0 else f'after {s} steps (loss {g.loss:.2g})'): s
-              for s, g in grads.items()}
-    curves = {s: fp16_fraction_curve(g.values) for s, g in grads.items()}
-    def compute(log2_scale, stage):
-        hist = fp16_histogram(grads[stage].values, log2_scale)
-        label = 'initial gradients' if stage == 0 else f'gradients after {stage} steps'
-        return dict(hist=hist, curve=curves[stage], stage=stage, label=label, message=hist.message)
+    labels = {}
+    for s in steps:                               # computed now, so that moving a control only bins and redraws
+        g, _ = digits_gradients(s), _stage_curve(s)
+        labels[f'at initialisation (loss {g.loss:.2g})' if s == 0 else f'after {s} steps (loss {g.loss:.2g})'] = s
     controls = dict(log2_scale=slider('loss scale: log2', log2_scale, 0, 32),
                     stage=dropdown('gradients', labels, steps[-1]))
-    return Demo(controls, compute, _draw_range, figsize=(9, 3.4), budget_s=0.3)
+    return Demo(controls, _range_view, _setup_range, _update_range, figsize=(8.5, 3.6))
 
 # %% ../../nbs/08_demos_precision.ipynb #fcc72657
 def _batch_indices(steps:int, bs:int, seed:int) -> Tensor:
-    "Indices of the digits `digits_learner` trains on, batch after batch (drawn with replacement, seeded)"
+    "Indices of the digits `one_epoch_learner` trains on, batch after batch (drawn with replacement, seeded)"
     return torch.randint(len(digits().x_train), (steps * bs,), generator=torch.Generator().manual_seed(seed))
 
 class _NoValidation(Callback):
     "Skip the validation phase: the demos only look at training steps"
     def before_validate(self): raise CancelValidException()
 
-def digits_learner(
+def one_epoch_learner(
     steps:int=40,          # batches in the one epoch, in [1, inf)
     bs:int=32,             # batch size, in [1, inf)
     lr:float=0.1,          # learning rate of SGD with momentum 0.9, in (0, inf)
@@ -254,7 +232,7 @@ class _Losses(Callback):
     def before_fit(self): self.losses = []
     def after_batch(self): self.losses.append(self.loss.item())
 
-class ScalerRun(NamedTuple):
+class _ScalerRun(NamedTuple):
     "What the GradScaler did in one fp16 run"
     log2_scales: np.ndarray     # log2 of the loss scale used at each step
     skipped: np.ndarray         # bool per step: skipped because the scaled gradients overflowed
@@ -262,26 +240,26 @@ class ScalerRun(NamedTuple):
     n_initial: int              # skipped steps in a row at the start
     message: str
 
-@functools.lru_cache(maxsize=64)
-def scaler_run(
+@cached(maxsize=64)
+def _scaler_run(
     log2_init_scale:float=32,   # the GradScaler's initial scale is 2**log2_init_scale, in [0, 64]
     growth_interval:int=2000,   # steps without overflow before the scale doubles again, in [1, inf)
     steps:int=60,               # training steps, in [1, inf)
     lr:float=0.1,               # learning rate
     seed:int=0,
-) -> ScalerRun:
+) -> _ScalerRun:
     "Train a digits MLP in fp16 from a given loss scale; record the scale and the skipped steps (cached)"
     k = check_number('log2_init_scale', log2_init_scale, 0, 64, low_closed=True, high_closed=True)
     gi = check_number('growth_interval', growth_interval, 1, low_closed=True, integer=True)
     rec = _Losses()
-    learn = _fit(digits_learner(steps, lr=lr, cbs=[rec], seed=seed).to_amp(init_scale=2.0 ** k, growth_interval=gi))
+    learn = _fit(one_epoch_learner(steps, lr=lr, cbs=[rec], seed=seed).to_amp(init_scale=2.0 ** k, growth_interval=gi))
     mp = learn.any_device_mixed_precision
     log2s, skipped = mp.scale_history.double().log2().numpy(), mp.skipped_steps.numpy()
     n0 = int(np.argmin(skipped)) if not skipped.all() else len(skipped)
     later = int(skipped[n0:].sum())
     msg = (f"{int(skipped.sum())} of {len(skipped)} steps skipped: {n0} at the start "
            f"(2^{log2s[0]:g} → 2^{log2s[min(n0, len(log2s) - 1)]:g}), {later} later")
-    return ScalerRun(log2s, skipped, np.asarray(rec.losses), n0, msg)
+    return _ScalerRun(log2s, skipped, np.asarray(rec.losses), n0, msg)
 
 # %% ../../nbs/08_demos_precision.ipynb #927eef12
 class SkipPrediction(NamedTuple):
@@ -290,7 +268,7 @@ class SkipPrediction(NamedTuple):
     log2_first_fit: float       # log2 of the first loss scale whose step goes through
     safe_log2_scales: np.ndarray   # per batch: log2(65504 / largest |gradient entry|) of the initial model
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _safe_log2_scales(n_batches:int, bs:int, depth:int, width:int, seed:int) -> np.ndarray:
     d, idx = digits(), _batch_indices(n_batches, bs, seed)
     model, out = mlp(64, 10, depth=depth, width=width, seed=seed), []
@@ -305,9 +283,9 @@ def _safe_log2_scales(n_batches:int, bs:int, depth:int, width:int, seed:int) -> 
 def predict_initial_skips(
     log2_init_scale:float,      # the GradScaler's initial scale is 2**log2_init_scale, in [0, 64]
     n_batches:int=60,           # batches to look at (as many as the run has), in [1, inf)
-    bs:int=32, depth:int=2, width:int=64, seed:int=0,   # as for `digits_learner`
+    bs:int=32, depth:int=2, width:int=64, seed:int=0,   # as for `one_epoch_learner`
 ) -> SkipPrediction:
-    "Predict the skipped steps at the start of a `digits_learner` fp16 run: halve the scale until scale × max|g| ≤ 65504"
+    "Predict the skipped steps at the start of a `one_epoch_learner` fp16 run: halve the scale until scale × max|g| ≤ 65504"
     k = check_number('log2_init_scale', log2_init_scale, 0, 64, low_closed=True, high_closed=True)
     n_batches = check_number('n_batches', n_batches, 1, low_closed=True, integer=True)
     safe = _safe_log2_scales(n_batches, bs, depth, width, seed)
@@ -319,34 +297,64 @@ def predict_initial_skips(
 _SETTLING = dict(marker='x', color='k', ms=6, mew=1.8)                   # a step skipped while the scale settles
 _LATER = dict(marker='o', mfc='none', mec='k', color='k', ms=7, mew=1.5)  # a step skipped later in the run
 
-def _draw_scaler(fig:Figure, d:dict):
-    (ax, bx), fresh = _two_axes(fig, 'scaler')
-    r, ref = d['run'], d['reference']
-    x, run_color = np.arange(len(r.log2_scales)), COLORS.unclipped     # an fp16 run without clipping: red
-    ax.step(x, r.log2_scales, where='post', color=run_color, lw=1.5, label='loss scale used')
+class _ScalerView(NamedTuple):
+    "What `loss_scale_demo` shows: one fp16 run beside the reference run from the GradScaler's default scale"
+    run: _ScalerRun
+    reference: _ScalerRun
+    growth_interval: int
+    message: str
+
+@cached
+def _scaler_view(log2_init_scale:int, growth_interval:int, steps:int=60) -> _ScalerView:
+    run = _scaler_run(log2_init_scale, growth_interval, steps)
+    return _ScalerView(run, _scaler_run(16, 2000, steps), growth_interval, run.message)
+
+def _setup_scaler(fig:Figure, steps:int=60) -> dict:
+    "The loss-scale panel and the loss panel, with the (empty) run, reference and skipped-step markers"
+    ax, bx = fig.subplots(1, 2)
+    run_color = COLORS.unclipped                  # an fp16 run without clipping: red
+    a = dict(ax=ax, bx=bx)
+    a['scale'], = ax.step([], [], where='post', color=run_color, lw=1.5, label='loss scale used')
+    a['settling'], = ax.plot([], [], ls='none', label=' ', **_SETTLING)
+    a['later'], = ax.plot([], [], ls='none', label=' ', **_LATER)
+    ax.set_xlabel('optimizer step'); ax.set_ylabel('loss scale')
+    a['title'] = ax.set_title(' ', fontsize=10)
+    a['reference'], = bx.plot([], [], color=COLORS.reference, lw=1.2, label=' ')
+    a['loss'], = bx.plot([], [], color=run_color, lw=1.4, label=' ')
+    a['loss_settling'], = bx.plot([], [], ls='none', **_SETTLING)
+    a['loss_later'], = bx.plot([], [], ls='none', **_LATER)
+    bx.set_yscale('log'); log_ticks(bx.yaxis)
+    bx.set_xlabel('optimizer step'); bx.set_ylabel('training loss')
+    bx.set_title('skipped steps (×, ○) delay training, nothing worse', fontsize=10)
+    for x in (ax, bx): x.set_xlim(-1, steps)
+    handles = [a['scale'], a['settling'], a['later'], a['reference'], a['loss']]
+    a['legend'] = fig.legend(handles, [h.get_label() for h in handles], loc='outside lower center', ncols=3,
+                             fontsize=9, frameon=False)
+    return a
+
+def _update_scaler(a:dict, d:_ScalerView):
+    "Put `d` into the artists of `_setup_scaler`"
+    r, ref = d.run, d.reference
+    x = np.arange(len(r.log2_scales))
+    a['scale'].set_data(x, r.log2_scales)
     # the skips while the scale settles (the first n_initial steps) and the ones the scaler makes later, apart
     settling, later = r.skipped.copy(), r.skipped.copy()
     settling[r.n_initial:], later[:r.n_initial] = False, False
-    for sk, style, label in ((settling, _SETTLING, f'skipped while the scale settles ({int(settling.sum())})'),
-                             (later, _LATER, f'skipped later ({int(later.sum())})')):
-        if sk.any(): ax.plot(x[sk], r.log2_scales[sk], ls='none', label=label, **style)
+    for key, sk in (('settling', settling), ('later', later)):
+        a[key].set_data(x[sk], r.log2_scales[sk]); a['loss_' + key].set_data(x[sk], r.losses[sk])
     lo, hi = min(r.log2_scales.min(), 14) - 1, max(r.log2_scales.max(), 20) + 2
-    ax.set_ylim(lo, hi)
+    a['ax'].set_ylim(lo, hi)
     ticks = np.arange(math.ceil(lo), math.floor(hi) + 1, 2 if hi - lo < 20 else 4)
-    ax.set_yticks(ticks, [f'2^{t:g}' for t in ticks])
-    ax.set_xlabel('optimizer step'); ax.set_ylabel('loss scale')
-    ax.set_title(f"init scale 2^{r.log2_scales[0]:g}, growth interval {d['growth_interval']}", fontsize=9)
-    ax.legend(fontsize=8, loc='upper right')
-    bx.plot(np.arange(len(ref.losses)), ref.losses, color=COLORS.reference, lw=1.2, label=f'init 2^{ref.log2_scales[0]:g} (reference)')
-    bx.plot(x, r.losses, color=run_color, lw=1.4, label=f'init 2^{r.log2_scales[0]:g}')
-    for sk, style in ((settling, _SETTLING), (later, _LATER)):
-        if sk.any(): bx.plot(x[sk], r.losses[sk], ls='none', **style)
-    bx.plot([], [], ls='none', label='skipped (×, ○): no update', **_SETTLING)
-    bx.set_yscale('log'); _plain_log_ticks(bx)
-    bx.set_xlabel('optimizer step'); bx.set_ylabel('training loss')
-    bx.set_title('skipped steps delay training, nothing worse', fontsize=9)
-    bx.legend(fontsize=8, loc='lower left')
-    if fresh: _freeze_layout(fig)
+    a['ax'].set_yticks(ticks, [f'2^{t:g}' for t in ticks])
+    a['title'].set_text(f"init scale 2^{r.log2_scales[0]:g}, growth interval {d.growth_interval}")
+    a['reference'].set_data(np.arange(len(ref.losses)), ref.losses)
+    a['loss'].set_data(x, r.losses)
+    a['bx'].set_ylim(*log_limits([r.losses, ref.losses], min_decades=1))
+    texts = a['legend'].texts
+    texts[1].set_text(f'skipped while the scale settles ({int(settling.sum())})')
+    texts[2].set_text(f'skipped later ({int(later.sum())})')
+    texts[3].set_text(f'loss, init 2^{ref.log2_scales[0]:g} (reference)')
+    texts[4].set_text(f'loss, init 2^{r.log2_scales[0]:g}')
 
 def loss_scale_demo(
     log2_init_scale:int=32,   # initial position of the init-scale slider, in [8, 40]
@@ -354,12 +362,11 @@ def loss_scale_demo(
 ) -> Demo:
     "An fp16 run from a chosen initial loss scale: the scale the GradScaler used at each step, the skipped steps, the loss"
     k = check_number('log2_init_scale', log2_init_scale, 8, 40, low_closed=True, high_closed=True, integer=True)
-    def compute(log2_init_scale, growth_interval):
-        run = scaler_run(log2_init_scale, growth_interval, steps)
-        return dict(run=run, reference=scaler_run(16, 2000, steps), growth_interval=growth_interval, message=run.message)
+    def compute(log2_init_scale, growth_interval): return _scaler_view(log2_init_scale, growth_interval, steps)
     controls = dict(log2_init_scale=slider('initial loss scale: log2', k, 8, 40, continuous=False),
                     growth_interval=dropdown('growth interval', {'2000 (default)': 2000, '25': 25, '10': 10}, 2000))
-    return Demo(controls, compute, _draw_scaler, figsize=(9, 3.4), budget_s=1.5)
+    return Demo(controls, compute, lambda fig: _setup_scaler(fig, steps), _update_scaler, figsize=(8.5, 3.6),
+                kind='training')
 
 # %% ../../nbs/08_demos_precision.ipynb #eac8b512
 class ClipBeforeUnscale(Callback):
@@ -392,7 +399,7 @@ class ClipOrderRun(NamedTuple):
 
 _CLIP_CHOICES = ('none', 'after_unscale', 'before_unscale')
 
-@functools.lru_cache(maxsize=128)
+@cached(maxsize=128)
 def clip_order_run(
     clip:str='after_unscale',   # 'none', 'after_unscale' (gradclip's `GradientClip`) or 'before_unscale' (the bug)
     max_norm:float=1.,          # clipping threshold, in (0, inf)
@@ -409,7 +416,7 @@ def clip_order_run(
     cbs = [first, last, losses]
     if clip == 'after_unscale': cbs.append(GradientClip(max_norm))
     elif clip == 'before_unscale': cbs.append(ClipBeforeUnscale(max_norm))
-    learn = _fit(digits_learner(steps, lr=lr, cbs=cbs, seed=seed).to_amp(init_scale=2.0 ** k, growth_interval=10 ** 9))
+    learn = _fit(one_epoch_learner(steps, lr=lr, cbs=cbs, seed=seed).to_amp(init_scale=2.0 ** k, growth_interval=10 ** 9))
     scales = learn.any_device_mixed_precision.scale_history.double().numpy()
     norms, applied = np.asarray(first.norms) / scales, np.asarray(last.norms)
     applied = np.concatenate([applied, np.full(len(norms) - len(applied), np.nan)])   # a step skipped at the very end
@@ -423,29 +430,60 @@ def clip_order_run(
 _RUN_COLORS = {'no clipping': COLORS.unclipped, 'GradientClip (after unscaling)': COLORS.clipped,
                'clip before unscaling (bug)': COLORS.fp16_bug}
 
-def _draw_clip_order(fig:Figure, d:dict):
-    (ax, bx), fresh = _two_axes(fig, 'clip_order')
-    runs, max_norm = d['runs'], d['max_norm']
-    plot_curves(ax, runs, colors=_RUN_COLORS)
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(lo, hi * 5)                             # headroom for the legend
-    _plain_log_ticks(ax)
-    ax.set_title(f"training loss: loss scale 2^{d['log2_scale']:g}, max_norm {max_norm:.3g}", fontsize=9)
-    ax.legend(fontsize=8, loc='upper right')
-    for label, r in runs.items():
-        bx.plot(np.arange(len(r.applied)), r.applied, color=_RUN_COLORS[label], lw=2 if 'no clip' not in label else 1.2, zorder=3)
-    eff = max_norm / d['effective_scale']
-    bx.axhline(max_norm, color='k', ls='--', lw=0.8, zorder=1)
-    bx.axhline(eff, color='k', ls=':', lw=0.8, zorder=1)
-    top = max(np.nanmax([np.nanmax(r.applied) for r in runs.values()]), max_norm) * 30
-    bx.set_yscale('log'); bx.set_ylim(min(eff, max_norm) / 30, top)
-    bx.text(0.5, max_norm / 1.5, f'max_norm = {max_norm:.3g}: GradientClip clips here', fontsize=8, va='top', color=COLORS.clipped)
-    if eff < max_norm / 10:
-        bx.text(0.5, eff * 1.5, f'max_norm / scale = {eff:.2g}: the bug clips here', fontsize=8, va='bottom', color=COLORS.fp16_bug)
-    _plain_log_ticks(bx)
-    bx.set_xlabel('step'); bx.set_ylabel('‖g‖ (true units)')
-    bx.set_title('norm of the gradient the optimizer used (colours as left)', fontsize=9)
-    if fresh: _freeze_layout(fig)
+class _ClipOrderView(NamedTuple):
+    "What `clip_order_demo` shows: the three fp16 runs at one threshold and loss scale"
+    runs: dict                  # label -> `ClipOrderRun`
+    max_norm: float
+    log2_scale: int
+    effective_scale: float      # the loss scale in use (the scaler backs off if 2^k overflows)
+    message: str
+
+@cached
+def _clip_order_view(max_norm:float, log2_scale:int, steps:int=40) -> _ClipOrderView:
+    runs = {'no clipping': clip_order_run('none', 1.0, log2_scale, steps),
+            'GradientClip (after unscaling)': clip_order_run('after_unscale', max_norm, log2_scale, steps),
+            'clip before unscaling (bug)': clip_order_run('before_unscale', max_norm, log2_scale, steps)}
+    good, bug = runs['GradientClip (after unscaling)'], runs['clip before unscaling (bug)']
+    eff_scale = 2.0 ** np.nanmedian(bug.log2_scales)
+    msg = (f"GradientClip clipped {good.clipped.mean():.0%} of the steps; the bug clipped {bug.clipped.mean():.0%} "
+           f"at an effective threshold of max_norm / scale = {max_norm / eff_scale:.2g}")
+    return _ClipOrderView(runs, max_norm, log2_scale, eff_scale, msg)
+
+def _setup_clip_order(fig:Figure, steps:int=40) -> dict:
+    "The loss panel and the applied-norm panel with three (empty) runs each and the two thresholds"
+    ax, bx = fig.subplots(1, 2)
+    a = dict(ax=ax, bx=bx, marks=[])
+    a['loss'] = {k: ax.plot([], [], color=c, lw=1.3, label=k)[0] for k, c in _RUN_COLORS.items()}
+    a['applied'] = {k: bx.plot([], [], color=c, lw=1.2 if k == 'no clipping' else 2, zorder=3)[0] for k, c in _RUN_COLORS.items()}
+    a['max_norm'] = bx.axhline(1, color='k', ls='--', lw=0.8, zorder=1)
+    a['effective'] = bx.axhline(1, color='k', ls=':', lw=0.8, zorder=1)
+    a['max_norm_text'] = bx.text(0.5, 1, '', fontsize=9, va='top', color=COLORS.clipped)
+    a['effective_text'] = bx.text(0.5, 1, '', fontsize=9, va='bottom', color=COLORS.fp16_bug)
+    for x in (ax, bx): x.set_yscale('log'); log_ticks(x.yaxis); x.set_xlim(-1, steps); x.set_xlabel('step')
+    ax.set_ylabel('training loss'); a['title'] = ax.set_title(' ', fontsize=10)
+    bx.set_ylabel('‖g‖ (true units)'); bx.set_title('norm of the gradient the optimizer used', fontsize=10)
+    fig.legend(loc='outside lower center', ncols=3, fontsize=9, frameon=False)
+    return a
+
+def _update_clip_order(a:dict, d:_ClipOrderView):
+    "Put `d` into the artists of `_setup_clip_order`; a diverged run gets `mark_divergence`"
+    for m in a['marks']: m.remove()
+    a['marks'] = []
+    for k, r in d.runs.items():
+        y = np.asarray(r.losses, dtype=float); ok = np.isfinite(y)
+        a['loss'][k].set_data(np.arange(len(y))[ok], y[ok])
+        a['applied'][k].set_data(np.arange(len(r.applied)), r.applied)
+        if r.diverged_at is not None:
+            before = y[:r.diverged_at][ok[:r.diverged_at]]
+            a['marks'] += mark_divergence(a['ax'], r.diverged_at, before.max() if len(before) else 1.0, _RUN_COLORS[k])
+    a['ax'].set_ylim(*log_limits([r.losses for r in d.runs.values()], min_decades=1.3))
+    eff = d.max_norm / d.effective_scale
+    a['max_norm'].set_ydata([d.max_norm] * 2); a['effective'].set_ydata([eff] * 2)
+    a['max_norm_text'].set(y=d.max_norm / 1.5, text=f'max_norm = {d.max_norm:.3g}: GradientClip clips here')
+    a['effective_text'].set(y=eff * 1.5, text=f'max_norm / scale = {eff:.2g}: the bug clips here' if eff < d.max_norm / 10 else '')
+    top = max(np.nanmax([np.nanmax(r.applied) for r in d.runs.values()]), d.max_norm) * 30
+    a['bx'].set_ylim(min(eff, d.max_norm) / 30, top)
+    a['title'].set_text(f"training loss: loss scale 2^{d.log2_scale:g}, max_norm {d.max_norm:.3g}")
 
 def clip_order_demo(
     max_norm:float=1.,       # initial threshold, in [0.01, 10]
@@ -455,16 +493,8 @@ def clip_order_demo(
     "Three fp16 runs — no clipping, `GradientClip` (after unscaling), and clipping the scaled gradients (the bug)"
     max_norm = check_number('max_norm', max_norm, 0.01, 10, low_closed=True, high_closed=True)
     log2_scale = check_number('log2_scale', log2_scale, 0, 20, low_closed=True, high_closed=True, integer=True)
-    def compute(max_norm, log2_scale):
-        max_norm = float(f'{max_norm:.3g}')         # log-slider values: round so the cache sees repeats
-        runs = {'no clipping': clip_order_run('none', 1.0, log2_scale, steps),
-                'GradientClip (after unscaling)': clip_order_run('after_unscale', max_norm, log2_scale, steps),
-                'clip before unscaling (bug)': clip_order_run('before_unscale', max_norm, log2_scale, steps)}
-        good, bug = runs['GradientClip (after unscaling)'], runs['clip before unscaling (bug)']
-        eff_scale = 2.0 ** np.nanmedian(bug.log2_scales)    # the scale in use (the scaler backs off if 2^k overflows)
-        msg = (f"GradientClip clipped {good.clipped.mean():.0%} of the steps; the bug clipped {bug.clipped.mean():.0%} "
-               f"at an effective threshold of max_norm / scale = {max_norm / eff_scale:.2g}")
-        return dict(runs=runs, max_norm=max_norm, log2_scale=log2_scale, effective_scale=eff_scale, message=msg)
+    def compute(max_norm, log2_scale): return _clip_order_view(max_norm, log2_scale, steps)
     controls = dict(max_norm=log_slider('max_norm', max_norm, 0.01, 10, continuous=False),
                     log2_scale=slider('loss scale: log2', log2_scale, 0, 20, continuous=False))
-    return Demo(controls, compute, _draw_clip_order, figsize=(9, 3.4), budget_s=1.5)
+    return Demo(controls, compute, lambda fig: _setup_clip_order(fig, steps), _update_clip_order, figsize=(8.5, 3.6),
+                kind='training')

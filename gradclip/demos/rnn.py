@@ -6,7 +6,7 @@ Docs: https://gradclip.github.io/gradclip/demos_rnn.html.md"""
 
 # %% ../../nbs/07_demos_rnn.ipynb #9de3ab77
 from __future__ import annotations
-import copy, functools, math
+import copy, math, time
 from typing import NamedTuple, Callable
 
 import numpy as np
@@ -15,40 +15,18 @@ from torch import Tensor, nn
 from matplotlib.figure import Figure
 
 from ..core import grad_norm, clip_grad_norm_, check_number, check_choice
-from .base import Demo, Curve, slider, log_slider, dropdown, plot_curves, torch_threads, COLORS
+from ..plot import COLORS, new_figure, log_ticks, log_limits, mark_divergence
+from .base import Demo, Curve, cached, slider, log_slider, dropdown, torch_threads
 
 # %% auto #0
-__all__ = ['MEAN_PREDICTOR_MSE', 'adding_problem', 'adding_figure', 'spectral_matrix', 'spectral_radius', 'VanillaRNN', 'LSTMNet',
-           'state_grads', 'growth_per_step', 'state_grad_norms', 'train_adding', 'BPTTProfile', 'bptt_profile',
-           'draw_bptt', 'bptt_demo', 'clipping_runs', 'draw_clipping', 'clipping_demo', 'rnn_vs_lstm',
-           'draw_rnn_vs_lstm', 'lstm_demo']
-
-# %% ../../nbs/07_demos_rnn.ipynb #6d66d647
-_SUPERSCRIPT = str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹')
-
-def _pow10(v:float) -> str:
-    "'10ⁿ' for an exact power of ten, '' otherwise"
-    if not v > 0: return ''
-    e = math.log10(v)
-    return '10' + str(round(e)).translate(_SUPERSCRIPT) if abs(e - round(e)) < 1e-6 else ''
-
-def _fixed_layout(fig, ncols:int, **gridspec):
-    "Clear `fig` and add a row of `ncols` axes with fixed margins (constrained layout renders twice per update)"
-    fig.clear()
-    fig.set_layout_engine('none')
-    return fig.subplots(1, ncols, gridspec_kw=gridspec)
-
-def _plain_log_ticks(ax):
-    "Label a log-scaled y axis at powers of ten in plain text (fast to draw), without minor ticks"
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=8))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _pow10(v)))
-    ax.yaxis.set_minor_locator(NullLocator())
+__all__ = ['RADIUS_LIMITS', 'adding_figure', 'spectral_matrix', 'spectral_radius', 'VanillaRNN', 'LSTMNet', 'state_grads',
+           'growth_per_step', 'state_grad_norms', 'train_adding', 'BPTTProfile', 'bptt_profile', 'bptt_demo',
+           'rnn_clipping_demo', 'lstm_demo']
 
 # %% ../../nbs/07_demos_rnn.ipynb #ce3682a9
-MEAN_PREDICTOR_MSE = 1 / 6   # the loss of always predicting 1 on the adding problem: 2 × Var(U[0, 1])
+_MEAN_MSE = 1 / 6   # the loss of always predicting 1 on the adding problem: 2 × Var(U[0, 1])
 
-def adding_problem(
+def _adding_problem(
     n:int,                                    # number of sequences, in [1, inf)
     T:int,                                    # sequence length, in [2, inf)
     seed:int=0,                               # seed for the values and marker positions
@@ -71,8 +49,8 @@ def adding_figure(
     seed:int=0,        # which sequences
 ) -> Figure:
     "A figure of `n` adding-problem sequences: values as bars, the two marked values highlighted, the target as title"
-    x, y = adding_problem(n, T, seed=seed)
-    fig = Figure(figsize=(8, 0.4 + 1.25 * n), dpi=80, layout='constrained')
+    x, y = _adding_problem(n, T, seed=seed)
+    fig = new_figure((8, 0.5 + 1.3 * n))
     axs = np.atleast_1d(fig.subplots(n, 1, sharex=True))
     for ax, xi, yi in zip(axs, x, y):
         v, m = xi[:, 0].numpy(), xi[:, 1].numpy().astype(bool)
@@ -182,7 +160,7 @@ def state_grad_norms(
     seed:int=0,            # seed for the batch
 ) -> np.ndarray:           # ‖∂L/∂h_t‖ for t = 1 … T
     "‖∂L/∂h_t‖ for t = 1 … T on a batch of the adding problem, computed in float64 on a copy of `model`"
-    x, y = adding_problem(n, T, seed=seed)
+    x, y = _adding_problem(n, T, seed=seed)
     with torch_threads(1):
         return state_grads(copy.deepcopy(model).double(), x.double(), y.double()).flatten(1).norm(dim=1).numpy()
 
@@ -210,7 +188,7 @@ def train_adding(
     losses, norms, clipped = np.full(steps, np.nan), np.full(steps, np.nan), np.zeros(steps, dtype=bool)
     with torch_threads(1):
         for i in range(steps):
-            x, y = adding_problem(bs, T, generator=g)
+            x, y = _adding_problem(bs, T, generator=g)
             loss = nn.functional.mse_loss(model(x), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -238,7 +216,7 @@ class BPTTProfile(NamedTuple):
         "‖∂L/∂h_t‖ / ‖∂L/∂h_T‖ for t = 1 … T: 1 at t = T, where the backward pass starts"
         return self.norms / self.norms[-1]
 
-@functools.lru_cache(maxsize=256)
+@cached
 def bptt_profile(
     T:int=100,                # sequence length, in [12, inf)
     radius:float=1.5,         # spectral radius of W_hh, in (0, inf)
@@ -246,7 +224,7 @@ def bptt_profile(
     hidden:int=32,            # state size
     seed:int=0,               # seed for the weights and the batch
 ) -> BPTTProfile:
-    "‖∂L/∂h_t‖ through time for a freshly initialised RNN, with the eigenvalues of W_hh and the fitted growth factor"
+    "‖∂L/∂h_t‖ through time for a freshly initialised RNN, with the eigenvalues of W_hh and the fitted growth factor (cached)"
     T = check_number('T', T, 12, low_closed=True, integer=True)
     model = VanillaRNN(hidden=hidden, radius=radius, activation=activation, seed=seed)
     norms = state_grad_norms(model, T, seed=seed)
@@ -260,29 +238,42 @@ def bptt_profile(
 
 # %% ../../nbs/07_demos_rnn.ipynb #f2618e43
 _MEASURED = 'C1'   # the measured gradient through time, orange as in the first tutorial's per-layer demo
+_THETA = np.linspace(0, 2 * np.pi, 200)
 
-def draw_bptt(fig:Figure, p:BPTTProfile):
-    "Draw a `BPTTProfile`: eigenvalues of W_hh against the unit circle, and ‖∂L/∂h_t‖ / ‖∂L/∂h_T‖ against t on a log scale"
-    ax_e, ax_g = _fixed_layout(fig, 2, width_ratios=(1, 2.3), left=0.075, right=0.985, bottom=0.15, top=0.91, wspace=0.3)
-    theta = np.linspace(0, 2 * np.pi, 200)
-    ax_e.plot(np.cos(theta), np.sin(theta), color='0.5', ls='--', lw=1)
-    ax_e.plot(p.radius * np.cos(theta), p.radius * np.sin(theta), color='k', lw=1)
-    ax_e.scatter(p.eigvals.real, p.eigvals.imag, s=9, color=_MEASURED, zorder=3)
-    lim = max(1.0, p.radius) * 1.3
-    ax_e.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect='equal', xlabel='Re λ', ylabel='Im λ', title='eigenvalues of $W_{hh}$')
-    ax_e.text(0.03, 0.97, f'|λ| = ρ = {p.radius:.2f}', transform=ax_e.transAxes, color='k', fontsize=8, va='top')
-    ax_e.text(0.03, 0.03, '|λ| = 1 (dashed)', transform=ax_e.transAxes, color='0.4', fontsize=8, va='bottom')
+def _setup_bptt(fig:Figure) -> dict:
+    "The eigenvalue plane (unit circle, radius circle, eigenvalues) and the gradient-through-time panel, made once"
+    ax_e, ax_g = fig.subplots(1, 2, width_ratios=(1, 2.3))
+    a = dict(ax_e=ax_e, ax_g=ax_g)
+    ax_e.plot(np.cos(_THETA), np.sin(_THETA), color='0.5', ls='--', lw=1, label='|λ| = 1')
+    a['circle'], = ax_e.plot([], [], color='k', lw=1)
+    a['eig'] = ax_e.scatter([], [], s=9, color=_MEASURED, zorder=3)
+    lim = 2.0 * 1.3                                   # the largest radius of the slider, with room: a fixed plane
+    ax_e.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect='equal', xlabel='Re λ', ylabel='Im λ')
+    ax_e.set_title('eigenvalues of Wₕₕ', fontsize=10)
+    a['radius_text'] = ax_e.text(0.03, 0.97, '', transform=ax_e.transAxes, color='k', fontsize=9, va='top')
+    ax_e.text(0.03, 0.03, '|λ| = 1 (dashed)', transform=ax_e.transAxes, color='0.4', fontsize=9, va='bottom')
+    a['measured'], = ax_g.plot([], [], color=_MEASURED, lw=1.8, label=' ')
+    a['theory'], = ax_g.plot([], [], color='k', ls='--', lw=1.2, label=' ')
+    ax_g.set_yscale('log'); log_ticks(ax_g.yaxis)
+    ax_g.set_xlabel('time step t (the loss is read at t = T)'); ax_g.set_ylabel('‖∂L/∂hₜ‖ / ‖∂L/∂h_T‖')
+    ax_g.set_title('gradient reaching the state hₜ, relative to h_T', fontsize=10)
+    a['legend'] = fig.legend([a['measured'], a['theory']], [' ', ' '], loc='outside lower center', ncols=2,
+                             fontsize=9, frameon=False)
+    return a
+
+def _update_bptt(a:dict, p:BPTTProfile):
+    "Put a `BPTTProfile` into the artists of `_setup_bptt`"
+    a['circle'].set_data(p.radius * np.cos(_THETA), p.radius * np.sin(_THETA))
+    a['eig'].set_offsets(np.column_stack([p.eigvals.real, p.eigvals.imag]))
+    a['radius_text'].set_text(f'|λ| = ρ = {p.radius:.2f}')
     t, rel = np.arange(1, p.T + 1), p.relative
-    ax_g.semilogy(t, np.maximum(rel, 1e-300), color=_MEASURED, lw=1.8, label=f'{p.activation} RNN, T = {p.T}: ×{p.growth:.3f} per step back')
-    ax_g.semilogy(t, p.radius ** (p.T - t.astype(float)), color='k', ls='--', lw=1.2, label=f'ρ^(T−t) with ρ = {p.radius:.2f}')
-    ax_g.set(xlabel='time step $t$ (the loss is read at $t = T$)',
-             ylabel=r'$\Vert \partial L / \partial h_t \Vert \,/\, \Vert \partial L / \partial h_T \Vert$',
-             title='gradient reaching the state $h_t$, relative to $h_T$')
+    a['measured'].set_data(t, np.maximum(rel, 1e-300))
+    a['theory'].set_data(t, p.radius ** (p.T - t.astype(float)))
+    a['legend'].texts[0].set_text(f'{p.activation} RNN, T = {p.T}: measured, ×{p.growth:.3f} per step back')
+    a['legend'].texts[1].set_text(f'ρ^(T−t) with ρ = {p.radius:.2f}')
     lo, hi = np.nanmin(rel[rel > 0]), np.nanmax(rel)
-    ax_g.set_ylim(min(lo, 1.0) / 10, max(hi, 1.0) * 10)
-    ax_g.legend(fontsize=8, loc='upper right' if rel[0] >= 1 else 'lower right')
-    _plain_log_ticks(ax_g)
-    return fig
+    a['ax_g'].set_xlim(0, p.T + 1)
+    a['ax_g'].set_ylim(min(lo, 1.0) / 10, max(hi, 1.0) * 10)
 
 # %% ../../nbs/07_demos_rnn.ipynb #ecddc6a4
 def bptt_demo(
@@ -290,14 +281,15 @@ def bptt_demo(
     radius:float=1.5,          # initial spectral radius of W_hh
     activation:str='linear',   # initial activation: 'linear' or 'tanh'
 ) -> Demo:
-    "Sliders for T and the spectral radius of W_hh, a choice of activation; ‖∂L/∂h_t‖ / ‖∂L/∂h_T‖ through time (analytic, ≤ 0.3 s)"
+    "Sliders for T and the spectral radius of W_hh, a choice of activation; ‖∂L/∂h_t‖ / ‖∂L/∂h_T‖ through time"
     controls = dict(T=slider('sequence length T', T, 20, 200, 10),
                     radius=slider('spectral radius ρ', radius, 0.5, 2.0, 0.05),
                     activation=dropdown('activation', ['linear', 'tanh'], activation))
-    return Demo(controls, bptt_profile, draw_bptt, figsize=(8.5, 3.3), budget_s=0.3)
+    def compute(T, radius, activation): return bptt_profile(T, radius, activation)
+    return Demo(controls, compute, _setup_bptt, _update_bptt, figsize=(8.5, 3.6))
 
 # %% ../../nbs/07_demos_rnn.ipynb #a2bb80cb
-@functools.lru_cache(maxsize=128)
+@cached
 def _rnn_run(T:int, radius:float, lr:float, max_norm:float|None, steps:int, seed:int) -> tuple[Curve, np.ndarray]:
     "One cached run: its `Curve` and the spectral radius of W_hh at the start and after every step"
     model = VanillaRNN(radius=radius, seed=seed)
@@ -305,14 +297,21 @@ def _rnn_run(T:int, radius:float, lr:float, max_norm:float|None, steps:int, seed
     def record(i, m): radii[i + 1] = spectral_radius(m.w_hh)
     return train_adding(model, T, steps=steps, lr=lr, max_norm=max_norm, seed=seed, on_step=record), radii
 
-def clipping_runs(
+class _RNNClippingRuns(NamedTuple):
+    "A vanilla RNN trained without and with clipping, and the spectral radius of W_hh along each run"
+    curves: dict              # label -> `Curve`: 'no clipping', then the clipped run
+    radii: dict               # label -> ρ(W_hh) at the start and after every step
+    max_norm: float
+    message: str
+
+def _rnn_clipping_runs(
     T:int=100,                # sequence length, in [2, inf)
     radius:float=1.5,         # spectral radius of the initial W_hh, in (0, inf)
     lr:float=0.1,             # plain SGD learning rate, in (0, inf)
     max_norm:float=1.0,       # threshold of the clipped run, in (0, inf)
     steps:int=100,            # training steps per run
     seed:int=0,               # seed for the weights and batches (the same for both runs)
-) -> dict:                    # curves, radii: label -> `Curve`, ρ(W_hh) per step; max_norm; message
+) -> _RNNClippingRuns:
     "Train a vanilla RNN on the adding problem with and without gradient-norm clipping"
     max_norm = check_number('max_norm', max_norm)
     (plain, r_plain), (clipped, r_clipped) = _rnn_run(T, radius, lr, None, steps, seed), _rnn_run(T, radius, lr, max_norm, steps, seed)
@@ -322,114 +321,107 @@ def clipping_runs(
     msg = (status(plain, 'no clipping') + ' · ' + status(clipped, f'max_norm {max_norm:.3g}') +
            f' ({clipped.clipped.mean():.0%} of its steps clipped)')
     labels = 'no clipping', f'max_norm = {max_norm:.3g}'
-    return dict(curves=dict(zip(labels, (plain, clipped))), radii=dict(zip(labels, (r_plain, r_clipped))),
-                max_norm=max_norm, message=msg)
+    return _RNNClippingRuns(dict(zip(labels, (plain, clipped))), dict(zip(labels, (r_plain, r_clipped))), max_norm, msg)
 
 # %% ../../nbs/07_demos_rnn.ipynb #f9933cca
-def _mark_divergence(ax, k:int, y:float, n:int, color):
-    "A ✕ at (k, y) with 'diverged at step k' under it, aligned so it stays inside an axis of `n` steps"
-    where = k / n
-    ax.plot([k], [y], marker='x', color=color, ms=10, mew=2.5, zorder=4)
-    ax.annotate(f'diverged at step {k}', (k, y), xytext=(0, -9), textcoords='offset points', color=color,
-                fontsize=9, va='top', ha='left' if where < 0.25 else 'right' if where > 0.75 else 'center')
+RADIUS_LIMITS = (0.5, 50.0)   # the fixed range of the spectral-radius panel
 
-def _plot_runs(ax, curves:dict, field:str, colors:dict):
-    "Plot `field` ('losses' or 'norms') of each curve on a log scale capped at 1e4 × the median; mark divergence"
-    ys = {k: np.asarray(getattr(c, field), dtype=float) for k, c in curves.items()}
-    finite = np.concatenate([y[np.isfinite(y) & (y > 0)] for y in ys.values()])
-    lo, top = finite.min() / 3, np.median(finite) * 1e4
-    for label, c in curves.items():
-        y = ys[label]; ok = np.isfinite(y)
-        ax.plot(np.arange(len(y))[ok], np.minimum(y[ok], top * 10), color=colors[label], lw=1.2, label=label)
-        if c.diverged_at is not None: _mark_divergence(ax, c.diverged_at, top / 3, len(y), colors[label])
-    ax.set_yscale('log'); ax.set_ylim(lo, top); ax.set_xlim(-1, max(len(y) for y in ys.values()))
-    _plain_log_ticks(ax)
-    ax.set_xlabel('step')
+def _setup_rnn_clipping(fig:Figure, steps:int=100) -> dict:
+    "Loss, gradient-norm and spectral-radius panels with two (empty) runs each, made once"
+    axs = fig.subplots(1, 3)
+    a = dict(axs=axs, marks=[], steps=steps)
+    colors = (COLORS.unclipped, COLORS.clipped)                # red: no clipping, blue: clipped
+    a['lines'] = [[ax.plot([], [], color=c, lw=1.2)[0] for c in colors] for ax in axs]
+    axs[0].axhline(_MEAN_MSE, color='0.3', ls=':', lw=1.2, label='predict the mean (loss 1/6)')
+    a['threshold'] = axs[1].axhline(1, color='k', ls='--', lw=1, label=' ')
+    axs[2].axhline(1.0, color='0.5', ls=':', lw=1)
+    axs[2].text(0.98, 1.0, 'ρ = 1 ', transform=axs[2].get_yaxis_transform(), ha='right', va='bottom', color='0.4', fontsize=9)
+    for ax, ylabel, title in zip(axs, ('training loss (MSE)', '‖g‖ before clipping', 'ρ(Wₕₕ)'),
+                                 ('loss', 'gradient norm per step', 'spectral radius of Wₕₕ')):
+        ax.set_yscale('log'); log_ticks(ax.yaxis); ax.set_xlim(-1, steps + 1)
+        ax.set(xlabel='step', ylabel=ylabel); ax.set_title(title, fontsize=10)
+    axs[2].set_ylim(*RADIUS_LIMITS)
+    handles = a['lines'][0] + axs[0].lines[2:3] + [a['threshold']]
+    a['legend'] = fig.legend(handles, [' ', ' ', 'predict the mean (loss 1/6)', ' '], loc='outside lower center',
+                             ncols=4, fontsize=9, frameon=False)
+    return a
 
-def draw_clipping(fig:Figure, r:dict):
-    "Draw `clipping_runs`: losses with divergence marks, pre-clip gradient norms with the threshold, ρ(W_hh) per step"
-    ax_l, ax_n, ax_r = _fixed_layout(fig, 3, left=0.075, right=0.985, bottom=0.25, top=0.91, wspace=0.42)
-    colors = dict(zip(r['curves'], (COLORS.unclipped, COLORS.clipped)))     # red: no clipping, blue: clipped
-    _plot_runs(ax_l, r['curves'], 'losses', colors)
-    ax_l.axhline(MEAN_PREDICTOR_MSE, color='0.3', ls=':', lw=1.2, label='predict the mean (loss 1/6)')
-    ax_l.set(ylabel='training loss (MSE)', title='loss')
-    _plot_runs(ax_n, r['curves'], 'norms', colors)
-    ax_n.axhline(r['max_norm'], color='k', ls='--', lw=1, label=f"threshold: max_norm = {r['max_norm']:.3g}")
-    ax_n.set(ylabel=r'$\Vert g \Vert$ before clipping', title='gradient norm per step')
-    for label, rad in r['radii'].items():
-        ax_r.semilogy(np.arange(len(rad)), rad, color=colors[label], lw=1.2)
-        k = r['curves'][label].diverged_at
-        if k is not None:               # radii[k] is W_hh after step k − 1: the weights whose loss was NaN/inf
-            seen = np.flatnonzero(np.isfinite(rad[:k + 1]))
-            j = seen[-1] if len(seen) else 0
-            _mark_divergence(ax_r, k, rad[j] if len(seen) else 1.0, len(rad) - 1, colors[label])
-    ax_r.axhline(1.0, color='0.5', ls=':', lw=1)
-    low = min([np.nanmin(v) for v in r['radii'].values() if np.isfinite(v).any()] + [1.0])
-    _, high = ax_r.get_ylim()
-    ax_r.set_ylim(low / 4, high)            # room under the ρ = 1 line for its label, clear of the runs above it
-    ax_r.text(0.98, 0.97, 'ρ = 1', transform=ax_r.get_yaxis_transform(), ha='right', va='top', color='0.4', fontsize=8)
-    ax_r.set(xlabel='step', ylabel=r'$\rho(W_{hh})$', title='spectral radius of $W_{hh}$')
-    ax_r.set_xlim(-1, len(rad))
-    _plain_log_ticks(ax_r)
-    handles, labels = ax_l.get_legend_handles_labels()
-    h, l = ax_n.get_legend_handles_labels()
-    fig.legend(handles + h[-1:], labels + l[-1:], loc='lower center', ncol=4, fontsize=9, frameon=False)
-    return fig
+def _update_rnn_clipping(a:dict, r:_RNNClippingRuns):
+    "Put the runs into the artists of `_setup_rnn_clipping`; the divergence is marked in every panel"
+    for m in a['marks']: m.remove()
+    a['marks'] = []
+    curves, radii, n = list(r.curves.values()), list(r.radii.values()), a['steps']
+    for k, field in enumerate(('losses', 'norms')):
+        ys = [np.asarray(getattr(c, field), dtype=float) for c in curves]
+        finite = np.concatenate([y[np.isfinite(y) & (y > 0)] for y in ys])
+        lo, top = finite.min() / 3, np.median(finite) * 1e4       # an exploding run leaves the chart at 10^4 × the median
+        ax = a['axs'][k]
+        for line, y, c in zip(a['lines'][k], ys, curves):
+            ok = np.isfinite(y)
+            line.set_data(np.arange(len(y))[ok], np.minimum(y[ok], top * 10))
+            if c.diverged_at is not None: a['marks'] += mark_divergence(ax, c.diverged_at, top / 3, line.get_color())
+        ax.set_ylim(lo, top)
+    top = RADIUS_LIMITS[1]
+    for line, rad, c in zip(a['lines'][2], radii, curves):
+        line.set_data(np.arange(len(rad)), rad)
+        if c.diverged_at is not None:      # radii[k] is W_hh after step k − 1: the weights whose loss was NaN/inf
+            seen = rad[:c.diverged_at + 1][np.isfinite(rad[:c.diverged_at + 1])]
+            a['marks'] += mark_divergence(a['axs'][2], c.diverged_at, min(seen[-1] if len(seen) else 1.0, top / 1.5),
+                                          line.get_color())
+    for i, label in enumerate(r.curves): a['legend'].texts[i].set_text(label)
+    a['threshold'].set_ydata([r.max_norm] * 2)
+    a['legend'].texts[3].set_text(f'threshold: max_norm = {r.max_norm:.3g}')
 
 # %% ../../nbs/07_demos_rnn.ipynb #fc207519
-def clipping_demo(
+def rnn_clipping_demo(
     T:int=100,                # initial sequence length
     radius:float=1.5,         # initial spectral radius of W_hh
     lr:float=0.1,             # initial learning rate
     max_norm:float=1.0,       # initial clipping threshold
     steps:int=100,            # training steps per run
 ) -> Demo:
-    "Train a vanilla RNN with and without clipping; sliders for T, spectral radius, learning rate and max_norm (≤ 1.5 s)"
+    "Train a vanilla RNN with and without clipping; sliders for T, spectral radius, learning rate and max_norm"
     controls = dict(T=slider('sequence length T', T, 20, 100, 10, continuous=False),
                     radius=slider('spectral radius ρ', radius, 0.5, 2.0, 0.1, continuous=False),
                     lr=log_slider('learning rate', lr, 0.01, 0.3, continuous=False),
                     max_norm=log_slider('max_norm', max_norm, 0.1, 10, continuous=False))
-    return Demo(controls, functools.partial(clipping_runs, steps=steps), draw_clipping, figsize=(9, 3.3), budget_s=1.5)
+    def compute(T, radius, lr, max_norm): return _rnn_clipping_runs(T, radius, lr, max_norm, steps)
+    return Demo(controls, compute, lambda fig: _setup_rnn_clipping(fig, steps), _update_rnn_clipping,
+                figsize=(8.5, 3.4), kind='training')
 
 # %% ../../nbs/07_demos_rnn.ipynb #023a9233
-@functools.lru_cache(maxsize=64)
-def rnn_vs_lstm(
+class _RNNvsLSTM(NamedTuple):
+    "A vanilla RNN and an LSTM trained on the adding problem, and tested on new sequences"
+    curves: dict              # label -> `Curve`
+    test: dict                # label -> (targets, predictions) on 256 new sequences
+    mse: dict                 # label -> test MSE
+    T: int
+    steps: int
+    seconds: float            # how long training and testing took, for the time the Run button promises
+    message: str
+
+@cached(maxsize=64)
+def _rnn_vs_lstm(
     T:int=25,                 # sequence length, in [2, inf)
     steps:int=400,            # training steps per model, in [1, inf)
     lr:float=0.01,            # Adam learning rate
     max_norm:float=1.0,       # both models clip their gradient norm to this
     hidden:int=32,            # state size of both models
     seed:int=0,               # seed for the weights, the batches and the test set
-) -> dict:                    # curves: label -> `Curve`; test: label -> (targets, predictions); mse: label -> test MSE; message
-    "Train a vanilla RNN and an LSTM (both clipped) on the adding problem and test them on new sequences"
+) -> _RNNvsLSTM:
+    "Train a vanilla RNN and an LSTM (both clipped) on the adding problem and test them on new sequences (cached)"
+    t0 = time.perf_counter()
     models = {'vanilla RNN': VanillaRNN(hidden=hidden, radius=1.0, seed=seed), 'LSTM': LSTMNet(hidden=hidden, seed=seed)}
     curves = {k: train_adding(m, T, steps=steps, lr=lr, optimizer='adam', max_norm=max_norm, seed=seed) for k, m in models.items()}
-    x, y = adding_problem(256, T, seed=10_000 + seed)
+    x, y = _adding_problem(256, T, seed=10_000 + seed)
     with torch.no_grad(), torch_threads(1): test = {k: (y.squeeze(1).numpy(), m(x).squeeze(1).numpy()) for k, m in models.items()}
     mse = {k: float(np.mean((p - t) ** 2)) for k, (t, p) in test.items()}
     msg = f'T = {T}, {steps} steps, test MSE: ' + ', '.join(f'{k} {v:.3f}' for k, v in mse.items()) + \
-          f' (always predicting the mean: {MEAN_PREDICTOR_MSE:.3f})'
-    return dict(curves=curves, test=test, mse=mse, message=msg)
+          f' (always predicting the mean: {_MEAN_MSE:.3f})'
+    return _RNNvsLSTM(curves, test, mse, T, steps, time.perf_counter() - t0, msg)
 
 # %% ../../nbs/07_demos_rnn.ipynb #a82976dc
-def draw_rnn_vs_lstm(fig:Figure, r:dict):
-    "Draw `rnn_vs_lstm`: training loss of both models, and their predictions against the true sums on new sequences"
-    fig.clear()
-    ax_l, ax_p = fig.subplots(1, 2)
-    colors = {'vanilla RNN': COLORS.clipped, 'LSTM': 'C2'}     # both are norm-clipped; the RNN in the clipped run's blue
-    smooth = {k: c._replace(losses=_running_mean(c.losses, 10)) for k, c in r['curves'].items()}
-    plot_curves(ax_l, smooth, ylabel='training loss (MSE, mean of 10 steps)', colors=colors)
-    ax_l.axhline(MEAN_PREDICTOR_MSE, color='0.3', ls=':', lw=1.2, label='predict the mean: 1/6')
-    ax_l.axhline(MEAN_PREDICTOR_MSE / 2, color='0.6', ls=':', lw=1.2, label='add only the later value: 1/12')
-    ax_l.legend(fontsize=8, loc='upper right')
-    ax_l.set_title('training (Adam, both clipped)')
-    _plain_log_ticks(ax_l)
-    ax_p.plot([0, 2], [0, 2], color='0.5', ls='--', lw=1)
-    for k, (t, p) in r['test'].items():
-        ax_p.scatter(t, p, s=7, alpha=0.6, color=colors[k], label=f"{k}: MSE {r['mse'][k]:.3f}")
-    ax_p.set(xlim=(0, 2), ylim=(-0.2, 2.2), xlabel='true sum', ylabel='prediction', title='on 256 new sequences')
-    ax_p.legend(fontsize=8, loc='upper left', markerscale=2)
-    return fig
+_LSTM_COLORS = {'vanilla RNN': COLORS.clipped, 'LSTM': 'C2'}     # both are norm-clipped; the RNN in the clipped run's blue
 
 def _running_mean(x, k):
     x = np.asarray(x, dtype=float)
@@ -439,14 +431,46 @@ def _running_mean(x, k):
     out[~np.isfinite(x)] = np.nan
     return out
 
+def _setup_lstm(fig:Figure) -> dict:
+    "The training-loss panel and the predictions panel, with the (empty) curves and points of both models"
+    ax_l, ax_p = fig.subplots(1, 2)
+    a = dict(ax_l=ax_l, ax_p=ax_p, marks=[])
+    a['loss'] = {k: ax_l.plot([], [], color=c, lw=1.3, label=k)[0] for k, c in _LSTM_COLORS.items()}
+    ax_l.axhline(_MEAN_MSE, color='0.3', ls=':', lw=1.2, label='predict the mean: 1/6')
+    ax_l.axhline(_MEAN_MSE / 2, color='0.6', ls=':', lw=1.2, label='add only the later value: 1/12')
+    ax_l.set_yscale('log'); log_ticks(ax_l.yaxis); ax_l.set_ylim(1e-3, 2)
+    ax_l.set(xlabel='step', ylabel='training loss (MSE, mean of 10 steps)')
+    ax_l.set_title('training (Adam, both clipped)', fontsize=10)
+    ax_p.plot([0, 2], [0, 2], color='0.5', ls='--', lw=1, label='prediction = true sum')
+    a['points'] = {k: ax_p.scatter([], [], s=7, alpha=0.6, color=c) for k, c in _LSTM_COLORS.items()}
+    ax_p.set(xlim=(0, 2), ylim=(-0.2, 2.2), xlabel='true sum (256 new sequences)', ylabel='prediction', xticks=[0, 0.5, 1, 1.5, 2])
+    a['title_p'] = ax_p.set_title(' ', fontsize=10)
+    fig.legend(loc='outside lower center', ncols=3, fontsize=9, frameon=False)
+    return a
+
+def _update_lstm(a:dict, r:_RNNvsLSTM):
+    "Put `r` into the artists of `_setup_lstm`"
+    for m in a['marks']: m.remove()
+    a['marks'] = []
+    a['ax_l'].set_xlim(-1, r.steps + 1)
+    for k, c in r.curves.items():
+        y = _running_mean(c.losses, 10)
+        ok = np.isfinite(y)
+        a['loss'][k].set_data(np.arange(len(y))[ok], y[ok])
+        if c.diverged_at is not None: a['marks'] += mark_divergence(a['ax_l'], c.diverged_at, 1.0, _LSTM_COLORS[k])
+        t, p = r.test[k]
+        a['points'][k].set_offsets(np.column_stack([t, p]))
+    a['title_p'].set_text(f"test MSE: RNN {r.mse['vanilla RNN']:.3f}, LSTM {r.mse['LSTM']:.3f}")
+
 # %% ../../nbs/07_demos_rnn.ipynb #ef047e3a
 def lstm_demo(
     T:int=25,                 # initial sequence length
     steps:int=400,            # initial training steps per model
 ) -> Demo:
-    "Train a vanilla RNN and an LSTM on the adding problem; sliders for T and steps, and a Run button (a run takes ≤ 4 s)"
+    "Train a vanilla RNN and an LSTM on the adding problem; sliders for T and steps, and a Run button that says how long a run takes"
     controls = dict(T=slider('sequence length T', T, 5, 50, 5), steps=slider('steps', steps, 100, 800, 100))
-    # two models trained for up to 800 steps each: about 1 s at the defaults, 3 s at T = 40 with 800 steps, 3.5 s at the
-    # sliders' far end (one core). Over the 1.5 s of a slider demo, so it waits for the Run button, and says so
-    return Demo(controls, lambda T, steps: rnn_vs_lstm(T, steps), draw_rnn_vs_lstm, figsize=(8.5, 3.3),
-                budget_s=4.0, run_button=True)
+    # two models trained for up to 800 steps each: about 1 s at the defaults and 3 to 4 s at the sliders' far end on
+    # one core, too long for a slider, so it waits for Run; the time of a run grows with T × steps (plus a little)
+    def compute(T, steps): return _rnn_vs_lstm(T, steps)
+    return Demo(controls, compute, _setup_lstm, _update_lstm, figsize=(8.5, 3.6), kind='training', run_button=True,
+                cost=lambda T, steps: steps * (T + 5))
