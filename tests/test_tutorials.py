@@ -9,7 +9,7 @@ round differently, and a diverging run amplifies that, so numbers are compared w
 one (`RTOL`, 0.1%; set GRADCLIP_TUTORIAL_RTOL to loosen it), or one unit in the last printed digit of a
 float, whichever is larger. Integers (steps, counts) must match up to RTOL alone.
 
-Slow (a minute or so per tutorial): `pytest tests/test_tutorials.py`, or `-k 03` for one.
+Slow (10 to 30 s per tutorial on 2 cores): `pytest tests/test_tutorials.py`, or `-k 03` for one.
 """
 import html.parser, math, os, re
 from pathlib import Path
