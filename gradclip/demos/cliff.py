@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
@@ -304,9 +305,12 @@ def _setup_cliff(fig:Figure) -> dict:
     gs = fig.add_gridspec(2, 2, width_ratios=[1.25, 1])
     ax = fig.add_subplot(gs[:, 0])
     a1 = fig.add_subplot(gs[0, 1]); a2 = fig.add_subplot(gs[1, 1], sharex=a1)
-    im = ax.imshow(np.clip(s.loss, 1e-4, None), origin='lower', extent=s.region, aspect='auto', cmap='viridis',
-                   norm=LogNorm(1e-4, 0.5), interpolation='nearest', alpha=0.55)   # light, so both paths stand out
-    cb = fig.colorbar(im, ax=ax, pad=0.02, fraction=0.05)
+    # the surface, light so that both paths stand out: its colours mixed with white once, here, rather than
+    # alpha-blended on every frame
+    colors = ScalarMappable(LogNorm(1e-4, 0.5), 'viridis')
+    light = 0.45 + 0.55 * colors.to_rgba(np.clip(s.loss, 1e-4, None))[..., :3]
+    ax.imshow(light, origin='lower', extent=s.region, aspect='auto', interpolation='nearest')
+    cb = fig.colorbar(colors, ax=ax, pad=0.02, fraction=0.05, alpha=0.55)
     cb.set_label('loss', labelpad=1); log_ticks(cb.ax.yaxis)
     ax.set(xlim=s.region[:2], ylim=s.region[2:], xlabel='recurrent weight w', ylabel='bias b')
     ax.set_title('Loss surface and gradient descent paths', fontsize=10)
