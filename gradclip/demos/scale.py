@@ -24,7 +24,7 @@ from fastai.learner import Learner
 from fastai.optimizer import OptimWrapper
 
 from ..core import Clipper, NormClipper, AutoClipper, ZClipper, grad_norm, check_number
-from ..plot import COLORS, plot_layer_heatmap
+from ..plot import COLORS, new_figure, plot_layer_heatmap
 from .base import Demo, cached, slider, log_slider, torch_threads
 
 # %% auto #0
@@ -32,7 +32,7 @@ __all__ = ['DATA_DIR', 'SETTING', 'LOSS_SPIKE', 'NORM_SPIKE', 'SPIKE_WINDOW', 'M
            'CharData', 'load_text', 'SelfAttention', 'Block', 'TinyGPT', 'SpikeSetting', 'batch_starts', 'sequences',
            'GPTRun', 'weight_matrices', 'train_gpt', 'find_spikes', 'make_spike_study', 'MethodRuns', 'SpikeStudy',
            'spike_study', 'BatchLosses', 'next_char_loss', 'gpt_learner', 'AdamMemory', 'adam_memory',
-           'adam_memory_demo', 'draw_spike_run', 'draw_adam_trace', 'draw_study']
+           'adam_memory_demo', 'spike_run_figure', 'adam_trace_figure', 'study_figure']
 
 # %% ../../nbs/09a_demos_scale.ipynb #3cea2665
 DATA_DIR = Path(str(files('gradclip.demos')))/'data'   # the text and the precomputed curves ship inside the package
@@ -420,7 +420,7 @@ def _no_stray_pyplot_figures():
     finally:
         for n in set(plt.get_fignums()) - before: plt.close(n)
 
-def draw_spike_run(
+def _draw_spike_run(
     fig:Figure,
     losses, norms,           # per step: the training loss and the global gradient norm
     layer_steps, layer_norms, layers:list,   # `GradientMonitor.layer_table('norms')` and `GradientMonitor.names`
@@ -445,7 +445,7 @@ def draw_spike_run(
     a_heat.set_xlim(-0.5, last - 0.5)
     return fig
 
-def draw_adam_trace(
+def _draw_adam_trace(
     fig:Figure,
     adam:dict,               # `SpikeStudy.adam`
     layers=('tok_emb.weight', 'blocks.0.attn.proj.weight', 'head.weight'),   # which matrices to show
@@ -468,7 +468,7 @@ def draw_adam_trace(
     axes[0, -1].legend(fontsize=8, loc='upper right')
     return fig
 
-def draw_study(fig:Figure, study:SpikeStudy) -> Figure:
+def _draw_study(fig:Figure, study:SpikeStudy) -> Figure:
     "Left: each method's loss, mean over seeds; right: each seed's final loss and spike count per method"
     fig.clear()
     a_curve, a_final = fig.subplots(1, 2, width_ratios=[1.6, 1])
@@ -484,3 +484,28 @@ def draw_study(fig:Figure, study:SpikeStudy) -> Figure:
     a_final.set_xticks(range(len(study.methods)), list(study.methods), fontsize=8, rotation=20)
     a_final.set_ylabel('final loss (mean of last 20 steps)'); a_final.set_title('each dot: one seed', fontsize=9)
     return fig
+
+def spike_run_figure(
+    losses, norms,           # per step: the training loss and the global gradient norm
+    layer_steps, layer_norms, layers:list,   # `GradientMonitor.layer_table('norms')` and `GradientMonitor.names`
+    last:int=40,             # draw steps 0 .. last-1
+    figsize=(8, 6.5),        # in inches
+) -> Figure:
+    "A run's loss, global gradient norm and per-layer heatmap, one above the other on a shared step axis"
+    return _draw_spike_run(new_figure(figsize), losses, norms, layer_steps, layer_norms, layers, last)
+
+def adam_trace_figure(
+    adam:dict,               # `SpikeStudy.adam`
+    layers=('tok_emb.weight', 'blocks.0.attn.proj.weight', 'head.weight'),   # which matrices to show
+    spike_at:int|None=None,  # mark this step
+    figsize=(9, 4.5),        # in inches
+) -> Figure:
+    "Adam's step size and denominator √v̂ per matrix, without clipping and with AutoClip"
+    return _draw_adam_trace(new_figure(figsize), adam, layers, spike_at)
+
+def study_figure(
+    study:SpikeStudy,        # `spike_study()`
+    figsize=(9, 3.4),        # in inches
+) -> Figure:
+    "Left: each method's loss, mean over seeds; right: each seed's final loss per method"
+    return _draw_study(new_figure(figsize), study)
