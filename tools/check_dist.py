@@ -11,8 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 def wheel_files(root=ROOT) -> set[str]:
-    "What the wheel must hold under gradclip/: every module nbdev exports, py.typed, and the tutorials package"
+    "What the wheel must hold under gradclip/: every module nbdev exports, py.typed, tutorial 6's data, and the tutorials package"
     files = {p.relative_to(root).as_posix() for p in (root/'gradclip').rglob('*.py') if '__pycache__' not in p.parts}
+    files |= {p.relative_to(root).as_posix() for p in (root/'gradclip'/'demos'/'data').glob('*') if p.suffix in ('.txt', '.json', '.md')}
     files |= {'gradclip/py.typed', 'gradclip/tutorials/__init__.py'}
     return files | {f'gradclip/tutorials/{p.name}' for p in (root/'nbs'/'tutorials').glob('*.ipynb')}
 
