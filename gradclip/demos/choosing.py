@@ -1,4 +1,4 @@
-"""Demos for the tutorial on choosing a threshold and a method: how the gradient norm scales, a threshold slider on a real training run, a sweep of thresholds, five clipping methods on one task, and fastai recipes with weight decay and one-cycle.
+"""Demos for the tutorial on choosing a threshold and a method: how the gradient norm scales, a threshold slider on a real training run, sweeps of thresholds and learning rates, and five clipping methods on one task.
 
 Docs: https://gradclip.github.io/gradclip/demos_choosing.html.md"""
 
@@ -22,17 +22,15 @@ from fastai.optimizer import SGD, Adam
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 from fastai.torch_core import set_seed
-import fastai.callback.schedule  # noqa: F401 -- imported for its side effect: it adds Learner.fit_one_cycle
 
 from ..core import grad_norm, check_number, check_choice, Clipper, NormClipper, ValueClipper, AGCClipper, AutoClipper, ZClipper
-from ..callback import GradientClip
-from ..plot import COLORS, new_figure, log_ticks, log_limits, mark_divergence, plot_grad_norms
+from ..plot import COLORS, new_figure, log_ticks, log_limits, mark_divergence
 from .base import Demo, cached, log_slider, dropdown, digits, mlp, train_steps, Curve, torch_threads
 
 # %% auto #0
 __all__ = ['NormScaling', 'norm_scaling', 'norm_scaling_figure', 'task_model', 'ClipRun', 'run_task', 'threshold_demo',
-           'ThresholdSweep', 'threshold_sweep', 'threshold_sweep_figure', 'compare_methods', 'method_comparison_figure',
-           'methods_demo', 'digits_learner', 'Recipes', 'compare_recipes', 'recipes_figure']
+           'ThresholdSweep', 'threshold_sweep', 'threshold_sweep_figure', 'LRSweep', 'lr_sweep', 'lr_sweep_figure',
+           'compare_methods', 'method_comparison_figure', 'methods_demo', 'digits_learner']
 
 # %% ../../nbs/09_demos_choosing.ipynb #1a3c8a73
 class NormScaling(NamedTuple):
@@ -90,13 +88,13 @@ def norm_scaling_figure(r:NormScaling, figsize=(8.5, 3.6)) -> Figure:
     "Two panels: the gradient norm against the number of parameters, and against the batch size"
     fig = new_figure(figsize)
     a1, a2 = fig.subplots(1, 2)
-    # no runs here, so neither red nor blue (those mean unclipped and clipped runs): black and purple
+    # no runs here, so neither red nor blue (those mean unclipped and clipped runs): measurements in black and grey
     a1.plot(r.n_params, r.by_width, 'o-', color='k', label='4 ReLU layers, He init')
     for x, y, w in zip(r.n_params, r.by_width, r.widths):
         a1.annotate(f'width {w}', (x, y), xytext=(4, -12), textcoords='offset points', fontsize=9, color='0.35')
     a1.axhline(1.0, color='k', ls='--', lw=1, label='max_norm = 1')
     _log_axes(a1, 'parameters', 'gradient norm ‖g‖ (median)', 'Bigger model, bigger norm')
-    a2.plot(r.batch_sizes, r.by_batch_sum, 'o-', color='C4', label="loss summed over the batch")
+    a2.plot(r.batch_sizes, r.by_batch_sum, 's-', color='0.55', label="loss summed over the batch")
     a2.plot(r.batch_sizes, r.by_batch_mean, 'o-', color='k', label="loss averaged (PyTorch's default)")
     a2.axhline(r.full_batch, color='k', ls=':', lw=1.2, label=f'whole training set: {r.full_batch:.2f}')
     a2.axhline(1.0, color='k', ls='--', lw=1, label='max_norm = 1')
@@ -111,6 +109,13 @@ _TASK_LR = 0.1   # the learning rate at which the task needs clipping
 def task_model(seed:int=0) -> nn.Sequential:
     "The tutorial's net: 6 ReLU layers of 64 units, no normalization, weights 30% above He initialisation"
     return mlp(64, 10, depth=6, width=64, gain=1.3, seed=seed)
+
+def _norm_percentiles(norms) -> dict:
+    "Median, 90th and 99th percentiles of the finite values of `norms`, as `clip_find` reports them"
+    x = np.asarray(norms, dtype=float)
+    x = x[np.isfinite(x)]
+    if not len(x): raise ValueError("there are no finite norms: the trial diverged at its first step")
+    return dict(zip(('median', 'p90', 'p99'), np.quantile(x, [0.5, 0.9, 0.99]).tolist()))
 
 class ClipRun(NamedTuple):
     "One training run of the task, and what the clipper did at each step"
@@ -127,6 +132,15 @@ class ClipRun(NamedTuple):
     def clipped_fraction(self) -> float:
         "Fraction of the steps taken that were clipped"
         return float(self.curve.clipped[:self.n_steps].mean()) if self.n_steps else math.nan
+
+    def percentiles(self) -> dict:
+        "Median, 90th and 99th percentiles of the run's finite pre-clip norms: what `clip_find` reports for a trial"
+        return _norm_percentiles(self.curve.norms)
+
+    def median_step(self, lr:float) -> float:
+        "Median length of the gradient step `lr·min(‖g‖, threshold)` over the steps taken (before momentum)"
+        n = self.n_steps
+        return float(lr * np.median(np.fmin(self.curve.norms[:n], self.thresholds[:n]))) if n else math.nan
 
 class _Recorder:
     "A clipper for `train_steps` that also records each step's threshold and clipped flag"
@@ -145,14 +159,18 @@ def run_task(
     steps:int=200,                    # optimizer steps, in [1, inf)
     seed:int=0,                       # seed for the weights and the batches
     exclude_head:bool=False,          # leave the last layer unclipped (as `AdaptiveGradientClip` does)
+    reduction:str='mean',             # the batch's loss: 'mean' (PyTorch's default) or 'sum' (every gradient 64 times larger)
 ) -> ClipRun:
     "Train the task's net on digits with SGD (momentum 0.9, batches of 64), clipping with `clipper`"
-    if clipper is not None and not isinstance(clipper, Clipper): return _norm_run(check_number('max_norm', clipper), lr, steps, seed)
+    reduction = check_choice('reduction', reduction, ('mean', 'sum'))
+    if clipper is not None and not isinstance(clipper, Clipper):
+        return _norm_run(check_number('max_norm', clipper), lr, steps, seed, reduction)
     steps = check_number('steps', steps, 1, low_closed=True, integer=True)
     d, model = digits(), task_model(seed)
     rec = None if clipper is None else _Recorder(clipper, exclude_head)
     with torch_threads(1):
-        curve = train_steps(model, d.x_train, d.y_train, F.cross_entropy, lr=lr, steps=steps, clip=rec, seed=seed)
+        loss = functools.partial(F.cross_entropy, reduction=reduction)
+        curve = train_steps(model, d.x_train, d.y_train, loss, lr=lr, steps=steps, clip=rec, seed=seed)
         with torch.no_grad(): acc = (model(d.x_valid).argmax(1) == d.y_valid).float().mean().item()
     thresholds = np.full(steps, math.inf if rec is None else math.nan)
     clipped = curve.clipped.copy()
@@ -162,17 +180,18 @@ def run_task(
     return ClipRun(curve._replace(clipped=clipped), thresholds, acc)
 
 @cached(maxsize=512)
-def _norm_run(max_norm:float, lr:float, steps:int, seed:int) -> ClipRun:
+def _norm_run(max_norm:float, lr:float, steps:int, seed:int, reduction:str='mean') -> ClipRun:
     "Norm clipping at `max_norm`, cached: sliders come back to the same values"
-    return run_task(NormClipper(max_norm), lr, steps, seed)
+    return run_task(NormClipper(max_norm), lr, steps, seed, reduction=reduction)
 
 # %% ../../nbs/09_demos_choosing.ipynb #6cfd40af
-def _norm_percentiles(norms) -> dict:
-    "Median, 90th and 99th percentiles of the finite values of `norms`, as `clip_find` reports them"
-    x = np.asarray(norms, dtype=float)
-    x = x[np.isfinite(x)]
-    if not len(x): raise ValueError("there are no finite norms: the trial diverged at its first step")
-    return dict(zip(('median', 'p90', 'p99'), np.quantile(x, [0.5, 0.9, 0.99]).tolist()))
+def _as_percentiles(p) -> dict:
+    "`clip_find`'s result (anything with `median`, `p90`, `p99`) or such a dict, as a dict of floats"
+    keys = ('median', 'p90', 'p99')
+    try: d = {k: float(p[k] if isinstance(p, dict) else getattr(p, k)) for k in keys}
+    except (KeyError, AttributeError, TypeError, ValueError):
+        raise TypeError(f"`percentiles` must be clip_find's result or a dict with keys {keys}; got {type(p).__name__}") from None
+    return d
 
 class _ThresholdRun(NamedTuple):
     "What `threshold_demo` shows for one threshold: an unclipped trial and a clipped run"
@@ -192,7 +211,7 @@ def _threshold_run(
 ) -> _ThresholdRun:
     "An unclipped trial with its percentiles, and a run clipped at `max_norm`: the threshold demo's numbers (cached)"
     trial, run = run_task(None, lr, steps, seed), run_task(max_norm, lr, steps, seed)
-    pct = _norm_percentiles(trial.curve.norms)
+    pct = trial.percentiles()
     msg = (f"max_norm {max_norm:.3g}: {run.curve.clipped[:run.n_steps].sum()} of {run.n_steps} steps clipped "
            f"({run.clipped_fraction:.0%}); held-out accuracy {run.accuracy:.0%} (without clipping {trial.accuracy:.0%})")
     if run.curve.diverged_at is not None: msg += f" — diverged at step {run.curve.diverged_at}"
@@ -210,7 +229,8 @@ def _smooth(y:np.ndarray, w:int=10) -> np.ndarray:
     out = (c[i] - c[lo]) / np.maximum(n[i] - n[lo], 1)
     return np.where(ok, out, np.nan)
 
-_PCT_COLORS = {'median': '0.45', 'p90': 'C2', 'p99': 'C4'}   # p90 green, as in `clip_find`'s plot; red and blue are runs
+# percentiles are thresholds, so black (the colour legend of tutorial 1): p90, the one to use, dash-dot; the others grey
+_PCT_STYLE = {'median': dict(color='0.45', ls=':'), 'p90': dict(color='k', ls='-.'), 'p99': dict(color='0.45', ls=(0, (1, 3)))}
 
 def _method_color(name:str) -> str:
     "The colour of a run in `COLORS`, from its label: 'no clipping', 'norm, …', 'max_norm …', 'value, …', 'AGC, …', …"
@@ -231,10 +251,10 @@ def _setup_run_panels(fig:Figure, steps:int=200, percentiles:bool=False) -> dict
     a['dots'] = a2.scatter([], [], s=9, color='k', zorder=3, label='clipped steps')
     a['pct'] = {}
     if percentiles:
-        for k, c in _PCT_COLORS.items():
-            line = a2.axhline(1, color=c, ls=':', lw=1.3)
+        for k, style in _PCT_STYLE.items():
+            line = a2.axhline(1, lw=1.3, **style)
             a['pct'][k] = (line, a2.annotate('', (1, 1), xycoords=('axes fraction', 'data'), xytext=(3, 0),
-                                             textcoords='offset points', color=c, fontsize=9, va='center'))
+                                             textcoords='offset points', color=style['color'], fontsize=9, va='center'))
     for ax in (a1, a2): ax.set_yscale('log'); log_ticks(ax.yaxis); ax.set_xlim(-1, steps); ax.set_xlabel('step')
     a1.set_ylabel('training loss (10-step mean)'); a2.set_ylabel('gradient norm')
     a['title1'], a['title2'] = a1.set_title(' ', fontsize=10), a2.set_title(' ', fontsize=10)
@@ -285,11 +305,15 @@ def threshold_demo(
     max_norm:float=1.0,   # initial threshold
     lr:float=_TASK_LR,    # initial learning rate (one of 0.02, 0.05, 0.1, 0.2)
     steps:int=200,        # optimizer steps per run
+    percentiles=None,     # the thresholds to mark: `clip_find`'s result, or a dict of median/p90/p99 (default: the demo's own trial's, per learning rate)
 ) -> Demo:
     "Move `max_norm` (and the learning rate) and watch the clipped fraction, the norms and the loss change"
+    marks = None if percentiles is None else _as_percentiles(percentiles)
     controls = {'max_norm': log_slider('max_norm', max_norm, 0.01, 100, continuous=False),
                 'lr': dropdown('learning rate', [0.02, 0.05, 0.1, 0.2], lr)}
-    def compute(max_norm, lr): return _threshold_run(max_norm, lr, steps)
+    def compute(max_norm, lr):
+        d = _threshold_run(max_norm, lr, steps)
+        return d if marks is None else d._replace(percentiles=marks)
     return Demo(controls, compute, lambda fig: _setup_run_panels(fig, steps, percentiles=True), _update_threshold,
                 figsize=(8.5, 3.6), kind='training')
 
@@ -328,14 +352,19 @@ def threshold_sweep(
                           np.array([p.accuracy for p in plain]), norms, _norm_percentiles(norms), msg)
 
 def _mark_percentiles(ax, pct:dict):
-    "Dotted vertical lines at the trial's percentiles, labelled above the axes"
+    "Vertical lines at the percentiles, labelled above the axes"
     for k, v in pct.items():
-        ax.axvline(v, color=_PCT_COLORS[k], ls=':', lw=1.3)
+        ax.axvline(v, lw=1.3, **_PCT_STYLE[k])
         ax.annotate(f'{k}', (v, 1), xycoords=('data', 'axes fraction'), xytext=(0, 2),
-                    textcoords='offset points', color=_PCT_COLORS[k], fontsize=9, ha='center', va='bottom')
+                    textcoords='offset points', color=_PCT_STYLE[k]['color'], fontsize=9, ha='center', va='bottom')
 
-def threshold_sweep_figure(s:ThresholdSweep, figsize=(8.5, 3.6)) -> Figure:
+def threshold_sweep_figure(
+    s:ThresholdSweep,
+    percentiles=None,     # the thresholds to mark: `clip_find`'s result or a dict (default: the sweep's own trial's)
+    figsize=(8.5, 3.6),
+) -> Figure:
     "Left: held-out accuracy against max_norm; right: the first seed's clipped fraction, measured and predicted"
+    pct = s.percentiles if percentiles is None else _as_percentiles(percentiles)
     fig = new_figure(figsize)
     a1, a2 = fig.subplots(1, 2)
     x = s.max_norms
@@ -350,16 +379,71 @@ def threshold_sweep_figure(s:ThresholdSweep, figsize=(8.5, 3.6)) -> Figure:
     for ax, ylabel, title in ((a1, 'held-out accuracy', 'Accuracy after 200 steps'),
                               (a2, 'fraction of steps clipped', 'How often it clips (first seed)')):
         ax.set_xscale('log'); log_ticks(ax.xaxis); ax.set_xlabel('max_norm'); ax.set_ylabel(ylabel); ax.set_title(title, fontsize=10, pad=14)
-        _mark_percentiles(ax, s.percentiles)
+        _mark_percentiles(ax, pct)
         ax.grid(True, alpha=0.3)
     fig.legend(loc='outside lower center', ncols=2, fontsize=9, frameon=False)
     return fig
 
+# %% ../../nbs/09_demos_choosing.ipynb #a1b2c302
+class LRSweep(NamedTuple):
+    "Accuracy, clipped fraction and step length of a few thresholds across learning rates"
+    lrs: np.ndarray           # learning rates tried
+    max_norms: tuple          # thresholds tried (None: no clipping)
+    labels: tuple             # a name for each threshold
+    accuracy: np.ndarray      # held-out accuracy, shape (thresholds, learning rates, seeds)
+    clipped: np.ndarray       # fraction of steps clipped, same shape
+    step: np.ndarray          # median gradient step after clipping, lr·min(‖g‖, max_norm), same shape
+    message: str
+
+    def best(self, label:str) -> tuple:
+        "The learning rate with the best mean accuracy for the threshold named `label`, and that accuracy"
+        acc = self.accuracy[self.labels.index(label)].mean(1)
+        return float(self.lrs[int(np.argmax(acc))]), float(acc.max())
+
+@cached
+def lr_sweep(
+    max_norms:tuple=(None, 1.0),          # thresholds to compare, each in (0, inf); None: no clipping
+    lrs:tuple=(0.02, 0.05, 0.1, 0.2),     # learning rates to try
+    labels:tuple|None=None,               # a name for each threshold (default: 'no clipping', 'max_norm 1', …)
+    steps:int=200,
+    seeds:tuple=(0, 1, 2),
+) -> LRSweep:
+    "Train the task at every threshold, learning rate and seed (cached)"
+    max_norms = tuple(None if m is None else check_number('max_norms', m) for m in max_norms)
+    if labels is None: labels = tuple('no clipping' if m is None else f'max_norm {m:.3g}' for m in max_norms)
+    if len(labels) != len(max_norms): raise ValueError(f"`labels` needs one name per threshold: {len(max_norms)}, got {len(labels)}")
+    runs = [[[run_task(m, lr, steps, s) for s in seeds] for lr in lrs] for m in max_norms]
+    acc = np.array([[[r.accuracy for r in row] for row in grid] for grid in runs])
+    clipped = np.array([[[r.clipped_fraction for r in row] for row in grid] for grid in runs])
+    step = np.array([[[r.median_step(lr) for r in row] for lr, row in zip(lrs, grid)] for grid in runs])
+    s = LRSweep(np.array(lrs, dtype=float), max_norms, tuple(labels), acc, clipped, step, '')
+    msg = '; '.join(f"{l}: best {a:.0%} at lr {lr:g}" for l in s.labels for lr, a in [s.best(l)])
+    return s._replace(message=msg)
+
+def lr_sweep_figure(s:LRSweep, figsize=(8.5, 3.6)) -> Figure:
+    "Left: held-out accuracy against the learning rate, one line per threshold; right: how often each clipped"
+    fig = new_figure(figsize)
+    a1, a2 = fig.subplots(1, 2)
+    styles = iter(['--', '-', ':', '-.'])   # every norm-clipped run is blue (tutorial 1's legend): line styles tell them apart
+    for m, label, acc, frac in zip(s.max_norms, s.labels, s.accuracy, s.clipped):
+        color, ls = (COLORS.unclipped, '-') if m is None else (COLORS.clipped, next(styles))
+        for j in range(acc.shape[1]): a1.plot(s.lrs, acc[:, j], 'o', color=color, ms=3, alpha=0.4)
+        a1.plot(s.lrs, acc.mean(1), ls, color=color, lw=1.8, label=label)
+        if m is not None: a2.plot(s.lrs, frac.mean(1), 'o' + ls, color=color, lw=1.5)
+    a1.set_ylim(0, 1); a2.set_ylim(-0.02, 1.02)
+    for ax, ylabel, title in ((a1, 'held-out accuracy', f'Accuracy (mean of {s.accuracy.shape[2]} seeds)'),
+                              (a2, 'fraction of steps clipped', 'How often it clips')):
+        ax.set_xscale('log'); ax.set_xticks(s.lrs, [f'{x:g}' for x in s.lrs]); ax.minorticks_off()
+        ax.set_xlabel('learning rate'); ax.set_ylabel(ylabel); ax.set_title(title, fontsize=10); ax.grid(True, alpha=0.3)
+    fig.legend(loc='outside lower center', ncols=len(s.labels), fontsize=9, frameon=False)
+    return fig
+
+
 # %% ../../nbs/09_demos_choosing.ipynb #2ad4bb35
-def _clipping_methods(max_norm:float) -> dict:
+def _clipping_methods(p90:float) -> dict:
     "The methods the tutorial compares: name -> (a fresh clipper or None, whether to leave the last layer out)"
     return {'no clipping': (None, False),
-            f'norm, max_norm={max_norm:.2g} (p90)': (NormClipper(max_norm), False),
+            f'norm, p90 (max_norm={p90:.2g})': (NormClipper(p90), False),
             'norm, max_norm=1': (NormClipper(1.0), False),
             'value, 0.1': (ValueClipper(0.1), False),
             'AGC, λ=0.01': (AGCClipper(0.01), True),
@@ -368,17 +452,18 @@ def _clipping_methods(max_norm:float) -> dict:
 
 @cached
 def compare_methods(
-    max_norm:float,       # the norm clipper's threshold (the tutorial uses clip_find's p90)
+    p90:float,            # the measured threshold for norm clipping: `clip_find`'s p90, in (0, inf)
     lr:float=_TASK_LR,
     steps:int=200,
     seeds:tuple=(0, 1, 2),
 ) -> dict:
     "Run every method the tutorial compares on the task for each seed: name -> the `ClipRun`s, one per seed (cached)"
+    p90 = check_number('p90', p90)
     out = {}
-    for name in _clipping_methods(max_norm):
+    for name in _clipping_methods(p90):
         out[name] = []
         for s in seeds:
-            clipper, head = _clipping_methods(max_norm)[name]     # a fresh clipper per run: some keep state
+            clipper, head = _clipping_methods(p90)[name]     # a fresh clipper per run: some keep state
             out[name].append(run_task(clipper, lr, steps, s, exclude_head=head))
     return out
 
@@ -415,12 +500,12 @@ def _update_method(a:dict, d:_MethodView):
                        f"clipped {d.run.clipped_fraction:.0%} of steps")
 
 def methods_demo(
-    runs:dict|None=None,  # as `compare_methods` returns (default: `compare_methods(max_norm=1.0)`)
+    runs:dict|None=None,  # as `compare_methods` returns (default: with the p90 of an unclipped trial)
     method:str|None=None, # the method shown first (default: the second, the first clipping one)
     seed_index:int=0,     # which seed's run to show
 ) -> Demo:
     "Pick a clipping method and see its loss, its gradient norms and its threshold step by step"
-    if runs is None: runs = compare_methods(max_norm=1.0)
+    if runs is None: runs = compare_methods(run_task(None).percentiles()['p90'])
     names = list(runs)
     def compute(method):          # the runs are computed (and cached) already: this only picks one
         run, plain = runs[method][seed_index], runs[names[0]][seed_index]
@@ -454,73 +539,3 @@ def digits_learner(
     opt_func = functools.partial(SGD, mom=0.9) if opt == 'sgd' else Adam
     return Learner(dls, task_model(seed), CrossEntropyLossFlat(), opt_func=opt_func, lr=lr, wd=wd,
                    metrics=[accuracy] if metrics is None else metrics, cbs=list(L(cbs)))
-
-# %% ../../nbs/09_demos_choosing.ipynb #88f0753a
-_RECIPES = ('fit', 'fit + GradientClip', 'fit_one_cycle', 'fit_one_cycle + GradientClip')
-
-def _train_recipe(recipe:str, max_norm:float, lr:float, wd:float, epochs:int, seed:int) -> Learner:
-    learn = digits_learner([GradientClip(max_norm)] if 'GradientClip' in recipe else [], lr=lr, wd=wd, seed=seed)
-    with torch_threads(1), learn.no_bar(), learn.no_logging():
-        if recipe.startswith('fit_one_cycle'): learn.fit_one_cycle(epochs, lr)
-        else: learn.fit(epochs, lr)
-    return learn
-
-class Recipes(NamedTuple):
-    "Accuracy and clipped fraction of four fastai recipes, per seed, and one run's trace"
-    recipes: tuple            # the recipes, in order
-    accuracy: dict            # recipe -> held-out accuracy per seed
-    clipped: dict             # recipe (with GradientClip) -> fraction of steps clipped, per seed
-    trace: dict               # the first seed of 'fit_one_cycle + GradientClip': norms, clipped, lrs per step
-    max_norm: float
-    lr: float
-    wd: float
-    message: str
-
-@cached
-def compare_recipes(
-    max_norm:float,       # GradientClip's threshold
-    lr:float=_TASK_LR,     # the learning rate (for one-cycle: the peak)
-    wd:float=0.01,        # weight decay
-    epochs:int=4,         # epochs per run (23 steps each)
-    seeds:tuple=(0, 1, 2),
-) -> dict:
-    "Train with fit and fit_one_cycle, with and without GradientClip(max_norm); accuracy and clipped fraction per seed (cached)"
-    accuracy, clipped, trace = {}, {}, None
-    for recipe in _RECIPES:
-        learns = [_train_recipe(recipe, max_norm, lr, wd, epochs, s) for s in seeds]
-        accuracy[recipe] = np.array([l.recorder.values[-1][-1] for l in learns])
-        if 'GradientClip' in recipe:
-            clipped[recipe] = np.array([l.gradient_clip.clipped_fraction() for l in learns])
-        if recipe == _RECIPES[-1]:
-            gc = learns[0].gradient_clip
-            trace = dict(norms=gc.norms.numpy(), clipped=gc.clipped.numpy(), lrs=np.array(learns[0].recorder.lrs))
-    msg = ', '.join(f'{k}: {v.mean():.0%}' for k, v in accuracy.items())
-    return Recipes(_RECIPES, accuracy, clipped, trace, max_norm, lr, wd, msg)
-
-def recipes_figure(d:Recipes, figsize=(8.5, 3.6)) -> Figure:
-    "Left: accuracy of each recipe (bars: mean; dots: seeds); right: one-cycle with clipping, norm and lr per step"
-    fig = new_figure(figsize)
-    a1, a2 = fig.subplots(1, 2, width_ratios=[1, 1.2])
-    names = list(d.recipes)[::-1]
-    y = np.arange(len(names))
-    acc = np.array([d.accuracy[n] for n in names])
-    colors = [COLORS.clipped if 'GradientClip' in n else COLORS.unclipped for n in names]
-    a1.barh(y, acc.mean(1), color=colors, alpha=0.7)
-    for j in range(acc.shape[1]): a1.plot(acc[:, j], y, 'o', color='k', ms=3)
-    for i, (n, v) in enumerate(zip(names, acc.mean(1))):
-        extra = f"  ({d.clipped[n].mean():.0%} clipped)" if n in d.clipped else ''
-        a1.annotate(f'{v:.0%}{extra}', (acc[i].max(), i), xytext=(6, 0), textcoords='offset points', va='center', fontsize=9)
-    a1.set_yticks(y, names, fontsize=9); a1.set_xlim(0, 1.35); a1.set_xticks([0, 0.25, 0.5, 0.75, 1])
-    a1.set_xlabel('held-out accuracy'); a1.set_title(f"SGD, lr {d.lr:g}, wd {d.wd:g}", fontsize=10)
-    a1.grid(True, axis='x', alpha=0.3)
-    t = d.trace
-    plot_grad_norms(t['norms'], np.full(len(t['norms']), d.max_norm), t['clipped'], ax=a2,
-                    title='fit_one_cycle + GradientClip, first seed')
-    a2.title.set_fontsize(10)
-    b = a2.twinx()
-    b.plot(t['lrs'], color='k', lw=1.2, ls='-.', label='learning rate')
-    a2.get_legend().remove()
-    fig.legend(*a2.get_legend_handles_labels(), loc='outside lower right', ncols=3, fontsize=9, frameon=False)
-    b.set_ylabel('learning rate (dash-dot)'); b.tick_params(axis='y')
-    b.set_ylim(0, max(t['lrs']) * 1.6)
-    return fig
