@@ -228,14 +228,19 @@ class ZClip(ClipCallback):
         super().__init__(ZClipper(*args, **kwargs), on_nonfinite=on_nonfinite, record=record)
 
 # %% ../nbs/01_callback.ipynb #7dfedeef
-from .plot import plot_grad_norms
+from .plot import COLORS, plot_grad_norms
 
 # %% ../nbs/01_callback.ipynb #c17fc690
+_PLOT_COLORS = {'GradientClip': COLORS.clipped, 'GradientClipValue': COLORS.value, 'AdaptiveGradientClip': COLORS.agc,
+                'AutoClip': COLORS.autoclip, 'ZClip': COLORS.zclip}
+
 @patch
 def plot(self:ClipCallback, ax=None):
-    "What this clip callback recorded: the norm per step, the threshold and the clipped steps"
+    "What this clip callback recorded: the norm per step, the threshold and the clipped steps, in its method's colour"
     if not len(self.log): raise RuntimeError(f"{type(self).__name__} has not recorded a step yet: train with it first (learn.fit)")
-    return plot_grad_norms(self.norms, self.thresholds, self.clipped, ax=ax, title=f'{type(self).__name__}: gradient norm per step')
+    color = next((_PLOT_COLORS[c.__name__] for c in type(self).__mro__ if c.__name__ in _PLOT_COLORS), COLORS.clipped)
+    return plot_grad_norms(self.norms, self.thresholds, self.clipped, ax=ax, title=f'{type(self).__name__}: gradient norm per step',
+                           color=color)
 
 # %% ../nbs/01_callback.ipynb #b05088b0
 def clip_callbacks(learn:Learner) -> list[ClipCallback]:

@@ -140,7 +140,7 @@ def _scatter(values:Tensor, where:list[bool], device) -> Tensor:
     return torch.stack([next(taken) if w else nan for w in where]) if where else torch.zeros(0, device=device)
 
 # %% ../nbs/03_monitor.ipynb #8bbc1379
-from .plot import plot_grad_norms, plot_layer_heatmap, plot_norm_hist, plot_update_ratios
+from .plot import COLORS, plot_grad_norms, plot_layer_heatmap, plot_norm_hist, plot_update_ratios
 
 # %% ../nbs/03_monitor.ipynb #c56fd943
 @patch
@@ -149,7 +149,11 @@ def plot(self:GradientMonitor, figsize=(10, 7)):
     norms, names = self.norms, self.names
     fig = plt.figure(figsize=figsize, layout='constrained')
     top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.15])
-    plot_grad_norms(norms, self.thresholds, self.clipped, self.norms_after, ax=top.subplots(), title='Global gradient norm')
+    # the run's colour: blue if it was clipped (a threshold, or a clipped step), red if not
+    clipped_run = bool(self.thresholds.isfinite().any() or self.clipped.any())
+    color = COLORS.clipped if clipped_run else COLORS.unclipped
+    plot_grad_norms(norms, self.thresholds, self.clipped, self.norms_after, ax=top.subplots(), title='Global gradient norm',
+                    color=color)
     ax_heat, ax_hist = bottom.subplots(1, 2, width_ratios=[2.2, 1])
     steps, values = self.layer_table('norms')
     frozen = values.isnan().any().item()
@@ -159,7 +163,7 @@ def plot(self:GradientMonitor, figsize=(10, 7)):
         im = ax_heat.images[0]; im.set_cmap(im.get_cmap().with_extremes(bad='0.8'))
     finite = norms[norms.isfinite()]
     marks = {'median': finite.median().item(), '90th pct': finite.quantile(0.9).item()} if len(finite) else None
-    plot_norm_hist(norms, marks, ax=ax_hist, title='Distribution')
+    plot_norm_hist(norms, marks, ax=ax_hist, title='Distribution', color=color)
     return fig
 
 @patch
@@ -239,6 +243,7 @@ def clip_find(self:Learner,
     res = ClipSuggestion(*q, norms)
     if show_plot:
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.2), width_ratios=[1.6, 1], layout='constrained')
-        plot_grad_norms(norms, ax=a1, title=f'clip_find: {len(norms)} steps without clipping')
-        plot_norm_hist(norms, {'median': res.median, '90th pct': res.p90}, ax=a2, title='suggested max_norm')
+        plot_grad_norms(norms, ax=a1, title=f'clip_find: {len(norms)} steps without clipping', color=COLORS.unclipped)
+        plot_norm_hist(norms, {'median': res.median, '90th pct': res.p90}, ax=a2, title='suggested max_norm',
+                       color=COLORS.unclipped)
     return res

@@ -128,7 +128,7 @@ from dataclasses import dataclass, astuple, fields
 
 @dataclass(frozen=True)
 class RunColors:
-    "The matplotlib colour of each kind of run, shared by all the demos (use the instance `COLORS`)"
+    "The matplotlib colour of each kind of run, and of the quantities drawn beside runs, shared by all the demos (use the instance `COLORS`)"
     unclipped: str = 'C3'     # red: no clipping
     clipped: str = 'C0'       # blue: norm clipping (`clip_grad_norm_`, `GradientClip`)
     reference: str = '0.55'   # grey: a reference or baseline run to compare with
@@ -137,6 +137,9 @@ class RunColors:
     autoclip: str = 'C4'      # purple: AutoClip
     zclip: str = 'C5'         # brown: ZClip
     fp16_bug: str = 'olive'   # olive: clipping the still-scaled gradients under mixed precision (the bug)
+    forward: str = 'C9'       # cyan: a forward-pass quantity (activations, states), not a run
+    backward: str = 'C6'      # pink: a backward-pass quantity (∂L/∂h), not a run
+    theory: str = 'k'         # black: predictions and thresholds (dashed), reference levels
 
 COLORS = RunColors()
 
@@ -204,24 +207,28 @@ def plot_grad_norms(
     after=None,             # norm after clipping, per step
     ax=None,                # axes to draw on (default: a new figure)
     title:str|None=None,
+    color:str=COLORS.clipped, # the run's colour (`COLORS`): blue, norm clipping, by default; `COLORS.unclipped` without clipping
 ):
     "Gradient norm per step on a log scale, with the threshold, clipped steps and non-finite steps marked"
     norms, thresholds, clipped, after = map(as_numpy, (norms, thresholds, clipped, after))
     if norms is None or len(norms) == 0: raise ValueError("there are no norms to plot: nothing has been recorded yet")
     if ax is None: _, ax = plt.subplots(figsize=(8, 3.2), layout='constrained')
     x, finite = np.arange(len(norms)), np.isfinite(norms)
-    ax.plot(x, np.where(finite, norms, np.nan), lw=1, color='C0', label='before clipping')
+    ax.plot(x, np.where(finite, norms, np.nan), lw=1, color=color, label='before clipping', zorder=2.5)
     if after is not None and clipped is not None and clipped.any():
-        ax.plot(x, np.where(np.isfinite(after), after, np.nan), lw=1, color='C2', alpha=0.8, label='after clipping')
+        # black, under the run's line: it shows only where clipping shortened the gradient
+        ax.plot(x, np.where(np.isfinite(after), after, np.nan), lw=1, color=COLORS.theory, zorder=2, label='after clipping')
     if thresholds is not None and np.isfinite(thresholds).any():
-        ax.step(x, np.where(np.isfinite(thresholds), thresholds, np.nan), where='mid', color='k', ls='--', lw=1, label='threshold')
-    if clipped is not None and clipped.any():
+        ax.step(x, np.where(np.isfinite(thresholds), thresholds, np.nan), where='mid', color=COLORS.theory, ls='--', lw=1.2,
+                label='threshold')
+    if clipped is not None and clipped.any():      # rings in the run's colour around the clipped steps' norms
         c = clipped.astype(bool) & finite
-        ax.scatter(x[c], norms[c], s=9, color='C1', zorder=3, label=f'clipped: {int(c.sum())} of {len(x)} steps')
+        ax.scatter(x[c], norms[c], s=18, facecolors='none', edgecolors=color, linewidths=0.9, zorder=3,
+                   label=f'clipped: {int(c.sum())} of {len(x)} steps')
     ax.set_yscale('log'); log_ticks(ax.yaxis)
     if (~finite).any():
         top = np.nanmax(norms[finite]) * 3 if finite.any() else 1.0
-        ax.scatter(x[~finite], np.full((~finite).sum(), top), marker='x', color='red', s=30, zorder=4,
+        ax.scatter(x[~finite], np.full((~finite).sum(), top), marker='x', color=color, s=30, zorder=4,
                    label=f'NaN/inf from step {int(x[~finite][0])} ({int((~finite).sum())} steps)')
     ax.set_xlabel('optimizer step'); ax.set_ylabel('gradient norm')
     if title: ax.set_title(title)
@@ -252,11 +259,14 @@ def plot_layer_heatmap(
     if title: ax.set_title(title)
     return ax
 
+_MARK_STYLES = ('--', ':', '-.', (0, (5, 1, 1, 1, 1, 1)))
+
 def plot_norm_hist(
     norms,                    # gradient norms
-    marks:dict|None=None,     # vertical lines to draw, {label: value}
+    marks:dict|None=None,     # vertical lines to draw, {label: value}: black, dashed, dotted, dash-dotted in turn
     ax=None,
     title:str|None=None,
+    color:str=COLORS.clipped, # the colour of the run the norms come from (`COLORS`)
 ):
     "Histogram of gradient norms on log-spaced bins, with optional marked values (thresholds, percentiles)"
     x = as_numpy(norms)
@@ -264,10 +274,11 @@ def plot_norm_hist(
     if not len(x): raise ValueError("there are no finite norms to plot")
     if ax is None: _, ax = plt.subplots(figsize=(5, 3), layout='constrained')
     lo, hi = x.min(), x.max()
-    ax.hist(x, bins=np.geomspace(lo, hi * 1.0001, 30) if hi > lo else 10, color='C0', alpha=0.8)
+    ax.hist(x, bins=np.geomspace(lo, hi * 1.0001, 30) if hi > lo else 10, color=color, alpha=0.8)
     ax.set_xscale('log'); log_ticks(ax.xaxis); ax.set_xlabel('gradient norm'); ax.set_ylabel('steps')
     for i, (label, v) in enumerate((marks or {}).items()):
-        if v is not None and np.isfinite(v): ax.axvline(v, color=f'C{i + 1}', ls='--', label=f'{label} = {v:.3g}')
+        if v is not None and np.isfinite(v):        # thresholds are black: told apart by their dashes
+            ax.axvline(v, color=COLORS.theory, ls=_MARK_STYLES[i % len(_MARK_STYLES)], lw=1.2, label=f'{label} = {v:.3g}')
     if marks: outside_legend(ax)
     if title: ax.set_title(title)
     return ax

@@ -195,19 +195,21 @@ def layer_norms(
 LAYER_NORM_LIMITS = (1e-21, 1e21)   # every norm of the demo's slider range fits: 60 layers at gain 0.5 to 2
 _MAX_DEPTH = 60
 _MEASURED, _THEORY = dict(lw=1.6, marker='o', ms=3), dict(ls='--', lw=1.4, color='k')
-_FORWARD, _BACKWARD, _WEIGHTS = 'C0', 'C1', 'C2'
+# cyan and pink: the forward and backward passes' quantities, as in every tutorial. The weight gradients are neither,
+# nor a run: black, with square markers and a solid line, beside the dashed black predictions
+_FORWARD, _BACKWARD, _WEIGHTS = COLORS.forward, COLORS.backward, COLORS.theory
 
 def _setup_layer_norms(fig:Figure) -> dict:
     "Two log panels with fixed limits, and the (empty) lines, bands and titles `_update_layer_norms` fills"
     ax_f, ax_b = fig.subplots(1, 2, sharey=True)
     a = dict(fig=fig, suptitle=fig.suptitle('', fontsize=11))
-    def measured(ax, color, label): return ax.plot([], [], color=color, label=label, **_MEASURED)[0]
-    def band(ax, color): return ax.fill_between([0, 1], [1, 1], [1, 1], color=color, alpha=0.18, lw=0)
+    def measured(ax, color, label, **kw): return ax.plot([], [], color=color, label=label, **{**_MEASURED, **kw})[0]
+    def band(ax, color, alpha=0.18): return ax.fill_between([0, 1], [1, 1], [1, 1], color=color, alpha=alpha, lw=0)
     a['band_act'], a['act'] = band(ax_f, _FORWARD), measured(ax_f, _FORWARD, '‖hₗ‖ measured')
     a['act_theory'], = ax_f.plot([], [], label='predicted (mean field)', **_THEORY)
     a['band_act_grad'], a['act_grad'] = band(ax_b, _BACKWARD), measured(ax_b, _BACKWARD, '‖∂L/∂hₗ‖ measured')
     a['act_grad_theory'], = ax_b.plot([], [], **_THEORY)
-    a['band_weight_grad'], a['weight_grad'] = band(ax_b, _WEIGHTS), measured(ax_b, _WEIGHTS, '‖∂L/∂Wₗ‖ measured')
+    a['band_weight_grad'], a['weight_grad'] = band(ax_b, _WEIGHTS, 0.1), measured(ax_b, _WEIGHTS, '‖∂L/∂Wₗ‖ measured', marker='s', ms=2.5)
     for ax in (ax_f, ax_b):
         ax.set_yscale('log'); ax.set_ylim(*LAYER_NORM_LIMITS); log_ticks(ax.yaxis)
         ax.set_xlim(0, _MAX_DEPTH + 1); ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -252,7 +254,9 @@ def layer_norms_demo(
     return Demo(controls, compute, _setup_layer_norms, _update_layer_norms, figsize=(8.5, 3.8))
 
 # %% ../../nbs/05_demos_exploding.ipynb #41991e2f
-_EXPLODES, _VANISHES = 'C1', 'C4'    # growth above 1 and below 1; red and blue mean unclipped and clipped runs
+# growth above 1 and below 1: neutral shading (every colour means a run or a pass), told apart by hatching and labelled
+_EXPLODES = dict(color='0.86', lw=0, label='explodes: growth > 1')
+_VANISHES = dict(facecolor='none', edgecolor='0.78', hatch='///', lw=0, label='vanishes: growth < 1')
 
 def growth_factors_figure(
     gains=None,              # gains to draw (default: 0.5 to 2)
@@ -262,13 +266,14 @@ def growth_factors_figure(
     gains = np.linspace(0.5, 2.0, 61) if gains is None else np.asarray(gains, dtype=float)
     fig = new_figure(figsize)
     ax = fig.subplots()
-    ax.axhspan(1, 2.1, color=_EXPLODES, alpha=0.07); ax.axhspan(0, 1, color=_VANISHES, alpha=0.07)
-    ax.text(0.52, 1.93, 'explodes: × factor^depth', color=_EXPLODES, fontsize=9, va='top')
-    ax.text(1.98, 0.07, 'vanishes', color=_VANISHES, fontsize=9, ha='right')
-    ax.plot(gains, gains, color='k', lw=2, label='linear, and ReLU with He init: activations and gradients')
+    ax.axhspan(1, 2.1, **_EXPLODES); ax.axhspan(0, 1, **_VANISHES)
+    ax.text(0.52, 1.93, 'explodes: × factor^depth', color='0.25', fontsize=9, va='top')
+    ax.text(1.98, 0.07, 'vanishes', color='0.25', fontsize=9, ha='right', bbox=dict(fc='white', ec='none', pad=1))
+    # every line is a mean-field prediction, so black (theory), told apart by line style
+    ax.plot(gains, gains, color=COLORS.theory, lw=2, label='linear, and ReLU with He init: activations and gradients')
     fwd, bwd = growth_factors(gains, 'tanh')
-    ax.plot(gains, fwd, color='C2', lw=2, ls=':', label='tanh: activations (saturate at ±1)')
-    ax.plot(gains, bwd, color='C2', lw=2, label='tanh: gradients')
+    ax.plot(gains, fwd, color=COLORS.theory, lw=2, ls=':', label='tanh: activations (saturate at ±1)')
+    ax.plot(gains, bwd, color=COLORS.theory, lw=1.6, ls='-.', label='tanh: gradients')
     ax.axhline(1, color='0.4', lw=0.8)
     ax.set_xlim(gains[0], gains[-1]); ax.set_ylim(0, 2.1)
     ax.set_xlabel('init gain γ (weights ~ N(0, c·γ²/fan_in))'); ax.set_ylabel('growth per layer')
@@ -306,12 +311,18 @@ def depth_sweep_figure(sweep:DepthSweep, figsize=(8, 3.2)) -> Figure:
     "The total weight-gradient norm against depth, one line per gain, the prediction dashed"
     fig = new_figure(figsize)
     ax = fig.subplots()
+    predicted = False
     for i, g in enumerate(sweep.gains):
-        # gain 1 is the reference (grey); larger gains in the colour of growth, smaller in the colour of vanishing
-        color = COLORS.reference if np.isclose(g, 1.0) else _EXPLODES if g > 1 else _VANISHES
-        ax.plot(sweep.depths, sweep.total[i], marker='o', ms=4, lw=1.6, color=color, label=f'gain {g:g}, measured')
-        if not np.isclose(g, 1.0): ax.plot(sweep.depths, sweep.predicted[i], color=color, ls='--', lw=1.2,
-                                           label=f'(gain 1 norm) × {g:g}^depth')
+        # gain 1 is the reference (grey); other gains are not runs but settings: black, ▲ above 1 and ▼ below,
+        # as the weight gradients are drawn in the layer-norms demo; the prediction dashed black
+        ref = np.isclose(g, 1.0)
+        color, marker = (COLORS.reference, 'o') if ref else (COLORS.theory, '^' if g > 1 else 'v')
+        ax.plot(sweep.depths, sweep.total[i], marker=marker, ms=5, lw=1.6, color=color,
+                label=f'gain {g:g}{" (the reference)" if ref else ""}, measured')
+        if not ref:
+            ax.plot(sweep.depths, sweep.predicted[i], color=COLORS.theory, ls='--', lw=1.2,
+                    label=None if predicted else 'predicted: (gain 1 norm) × gain^depth')
+            predicted = True
     ax.set_yscale('log'); ax.set_ylim(log_limits([sweep.total, sweep.predicted], min_decades=2)); log_ticks(ax.yaxis)
     ax.set_xlabel('depth (hidden layers)'); ax.set_ylabel('‖g‖ over the weights')
     ax.set_title(f"{_NAMES[sweep.activation]} MLP at initialisation: the total gradient norm that clipping sees", fontsize=10)
@@ -365,7 +376,7 @@ def _setup_bad_init(fig:Figure, steps:int=100) -> dict:
     a = dict(ax_l=ax_l, ax_n=ax_n, marks=[], suptitle=fig.suptitle('', fontsize=11))
     a['loss'] = [ax_l.plot([], [], color=c, lw=1.2, label=' ')[0] for c in _RUN_COLORS]
     a['norm'] = [ax_n.plot([], [], color=c, lw=1.2)[0] for c in _RUN_COLORS]
-    a['threshold'] = ax_n.axhline(1, color=COLORS.clipped, ls='--', lw=1, label=' ')
+    a['threshold'] = ax_n.axhline(1, color=COLORS.theory, ls='--', lw=1, label=' ')   # a threshold: black dashed
     for ax in (ax_l, ax_n):
         ax.set_yscale('log'); log_ticks(ax.yaxis); ax.set_xlim(-2, steps + 1); ax.set_xlabel('step')
     ax_l.set_ylabel('training loss'); a['title_l'] = ax_l.set_title(' ')

@@ -105,9 +105,13 @@ def fp16_fraction_curve(
     return FractionCurve(ks, fs[:, 0], fs[:, 1], fs[:, 2])
 
 # %% ../../nbs/08_demos_precision.ipynb #e55aebf9
-_UNDER_COLOR, _SUB_COLOR, _OVER_COLOR = 'tab:red', 'tab:orange', 'tab:purple'
-_CURVES = (('underflow', 'underflow (→ 0)', _UNDER_COLOR), ('subnormal', 'subnormal', _SUB_COLOR),
-           ('overflow', 'overflow (→ inf)', _OVER_COLOR))
+# fp16's regions are not runs: neutral greys and hatching (red, orange, purple … mean runs), each labelled on the
+# band. The histogram is dark grey and the bands light, so it reads against every band
+_BANDS = {'underflow': dict(facecolor='0.88', hatch='xx', edgecolor='0.76', lw=0),
+          'subnormal': dict(facecolor='0.94', hatch='..', edgecolor='0.72', lw=0),
+          'overflow': dict(facecolor='0.88', hatch='\\\\', edgecolor='0.76', lw=0)}
+_CURVES = (('underflow', 'underflow (→ 0)', dict(color='0.2', ls='-')), ('subnormal', 'subnormal', dict(color='0.2', ls=':')),
+           ('overflow', 'overflow (→ inf)', dict(color='0.2', ls='-.')))
 
 @cached
 def _stage_curve(steps:int) -> FractionCurve:
@@ -136,15 +140,15 @@ def _setup_range(fig:Figure) -> dict:
     "The histogram against fp16's shaded range, and the fractions-lost panel, with (empty) artists"
     ax, bx = fig.subplots(1, 2, width_ratios=[1.35, 1])
     lo, hi = _HIST_LO, _HIST_HI
-    ax.axvspan(lo, 2.0 ** -25, color=_UNDER_COLOR, alpha=0.14, lw=0)
-    ax.axvspan(2.0 ** -25, FP16_MIN_NORMAL, color=_SUB_COLOR, alpha=0.14, lw=0)
-    ax.axvspan(65520, hi, color=_OVER_COLOR, alpha=0.14, lw=0)
+    ax.axvspan(lo, 2.0 ** -25, **_BANDS['underflow'])
+    ax.axvspan(2.0 ** -25, FP16_MIN_NORMAL, **_BANDS['subnormal'])
+    ax.axvspan(65520, hi, **_BANDS['overflow'])
     a = dict(ax=ax, bx=bx)
     a['hist'] = ax.stairs(np.zeros(1), [lo, hi], fill=True, color='0.3', alpha=0.75)   # neutral: blue and red mean runs
     ax.set_xscale('log'); ax.set_xlim(lo, hi); log_ticks(ax.xaxis)
-    a['labels'] = [ax.text(x, 1, txt, color=color, ha='center', va='top', fontsize=9, fontweight='bold')
-                   for x, txt, color in ((1e-12, '→ 0', _UNDER_COLOR), (2.0 ** -19.5, 'sub-\nnormal', _SUB_COLOR),
-                                         (1e-1, 'normal fp16', '0.2'), (1e7, '→ inf', _OVER_COLOR))]
+    a['labels'] = [ax.text(x, 1, txt, color='0.15', ha='center', va='top', fontsize=9, fontweight='bold',
+                           bbox=dict(fc='white', ec='none', alpha=0.8, pad=1))
+                   for x, txt in ((1e-12, '→ 0'), (2.0 ** -19.5, 'sub-\nnormal'), (1e-1, 'normal fp16'), (1e7, '→ inf'))]
     for x in (FP16_MIN_SUBNORMAL, FP16_MIN_NORMAL, FP16_MAX): ax.axvline(x, color='grey', lw=0.8)
     top_axis = ax.secondary_xaxis('top')          # fp16's boundaries, labelled along the top
     top_axis.set_xticks([FP16_MIN_SUBNORMAL, FP16_MIN_NORMAL, FP16_MAX], ['6e-8', '6.1e-5', '65504'])
@@ -153,9 +157,9 @@ def _setup_range(fig:Figure) -> dict:
     ax.set_xlabel('|gradient entry| × loss scale'); ax.set_ylabel('% of entries per bin')
     a['title'] = ax.set_title(' ', fontsize=10)
     a['lines'], a['dots'] = {}, {}
-    for key, label, color in _CURVES:
-        a['lines'][key], = bx.plot([], [], color=color, lw=1.6, label=label)
-        a['dots'][key], = bx.plot([0], [0], 'o', color=color, ms=5)
+    for key, label, style in _CURVES:     # greys told apart by line style: the bands' names, not runs
+        a['lines'][key], = bx.plot([], [], lw=1.8, label=label, **style)
+        a['dots'][key], = bx.plot([0], [0], 'o', color=style['color'], ms=5)
     a['now'] = bx.axvline(0, color='k', lw=1, label='this loss scale')
     bx.axvline(16, color='grey', lw=1, ls=':')
     bx.text(15.6, 97, "GradScaler's\ndefault 2^16", color='grey', fontsize=9, va='top', ha='right')

@@ -237,7 +237,8 @@ def bptt_profile(
     return BPTTProfile(T, radius, activation, eig, norms, growth, msg)
 
 # %% ../../nbs/07_demos_rnn.ipynb #f2618e43
-_MEASURED = 'C1'   # the measured gradient through time, orange as in the first tutorial's per-layer demo
+_MEASURED = COLORS.backward   # the measured ∂L/∂hₜ: pink, a backward-pass quantity, as in the first tutorial's per-layer demo
+_EIG = '0.25'                 # the eigenvalues: dark grey, a property of the weights, neither a run nor a pass
 _THETA = np.linspace(0, 2 * np.pi, 200)
 
 def _setup_bptt(fig:Figure) -> dict:
@@ -246,14 +247,14 @@ def _setup_bptt(fig:Figure) -> dict:
     a = dict(ax_e=ax_e, ax_g=ax_g)
     ax_e.plot(np.cos(_THETA), np.sin(_THETA), color='0.5', ls='--', lw=1, label='|λ| = 1')
     a['circle'], = ax_e.plot([], [], color='k', lw=1)
-    a['eig'] = ax_e.scatter([], [], s=9, color=_MEASURED, zorder=3)
+    a['eig'] = ax_e.scatter([], [], s=9, color=_EIG, zorder=3)
     lim = 2.0 * 1.3                                   # the largest radius of the slider, with room: a fixed plane
     ax_e.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect='equal', xlabel='Re λ', ylabel='Im λ')
     ax_e.set_title('eigenvalues of Wₕₕ', fontsize=10)
     a['radius_text'] = ax_e.text(0.03, 0.97, '', transform=ax_e.transAxes, color='k', fontsize=9, va='top')
     ax_e.text(0.03, 0.03, '|λ| = 1 (dashed)', transform=ax_e.transAxes, color='0.4', fontsize=9, va='bottom')
     a['measured'], = ax_g.plot([], [], color=_MEASURED, lw=1.8, label=' ')
-    a['theory'], = ax_g.plot([], [], color='k', ls='--', lw=1.2, label=' ')
+    a['theory'], = ax_g.plot([], [], color=COLORS.theory, ls='--', lw=1.2, label=' ')
     ax_g.set_yscale('log'); log_ticks(ax_g.yaxis)
     ax_g.set_xlabel('time step t (the loss is read at t = T)'); ax_g.set_ylabel('‖∂L/∂hₜ‖ / ‖∂L/∂h_T‖')
     ax_g.set_title('gradient reaching the state hₜ, relative to h_T', fontsize=10)
@@ -421,7 +422,10 @@ def rnn_vs_lstm(
     return _RNNvsLSTM(curves, test, mse, T, steps, time.perf_counter() - t0, msg)
 
 # %% ../../nbs/07_demos_rnn.ipynb #a82976dc
-_LSTM_COLORS = {'vanilla RNN': COLORS.clipped, 'LSTM': 'C2'}     # both are norm-clipped; the RNN in the clipped run's blue
+_LSTM_COLORS = {'vanilla RNN': COLORS.clipped, 'LSTM': COLORS.clipped}  # both are norm-clipped runs: blue
+_LSTM_LINES = {'vanilla RNN': '-', 'LSTM': '--'}                       # told apart by line style and marker
+_LSTM_POINTS = {'vanilla RNN': dict(marker='o', s=7, alpha=0.5, color=COLORS.clipped),
+                'LSTM': dict(marker='^', s=14, alpha=0.7, facecolors='none', edgecolors=COLORS.clipped, linewidths=0.8)}
 
 def _running_mean(x, k):
     x = np.asarray(x, dtype=float)
@@ -435,14 +439,14 @@ def _setup_lstm(fig:Figure) -> dict:
     "The training-loss panel and the predictions panel, with the (empty) curves and points of both models"
     ax_l, ax_p = fig.subplots(1, 2)
     a = dict(ax_l=ax_l, ax_p=ax_p, marks=[])
-    a['loss'] = {k: ax_l.plot([], [], color=c, lw=1.3, label=k)[0] for k, c in _LSTM_COLORS.items()}
+    a['loss'] = {k: ax_l.plot([], [], color=c, ls=_LSTM_LINES[k], lw=1.3, label=k)[0] for k, c in _LSTM_COLORS.items()}
     ax_l.axhline(_MEAN_MSE, color='0.3', ls=':', lw=1.2, label='predict the mean: 1/6')
     ax_l.axhline(_MEAN_MSE / 2, color='0.6', ls=':', lw=1.2, label='add only the later value: 1/12')
     ax_l.set_yscale('log'); log_ticks(ax_l.yaxis); ax_l.set_ylim(1e-3, 2)
     ax_l.set(xlabel='step', ylabel='training loss (MSE, mean of 10 steps)')
     ax_l.set_title('training (Adam, both clipped)', fontsize=10)
     ax_p.plot([0, 2], [0, 2], color='0.5', ls='--', lw=1, label='prediction = true sum')
-    a['points'] = {k: ax_p.scatter([], [], s=7, alpha=0.6, color=c) for k, c in _LSTM_COLORS.items()}
+    a['points'] = {k: ax_p.scatter([], [], label=f'{k}: test predictions', **_LSTM_POINTS[k]) for k in _LSTM_COLORS}
     ax_p.set(xlim=(0, 2), ylim=(-0.2, 2.2), xlabel='true sum (256 new sequences)', ylabel='prediction', xticks=[0, 0.5, 1, 1.5, 2])
     a['title_p'] = ax_p.set_title(' ', fontsize=10)
     fig.legend(loc='outside lower center', ncols=3, fontsize=9, frameon=False)
