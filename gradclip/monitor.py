@@ -244,6 +244,6 @@ def clip_find(self:Learner,
     if show_plot:
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.2), width_ratios=[1.6, 1], layout='constrained')
         plot_grad_norms(norms, ax=a1, title=f'clip_find: {len(norms)} steps without clipping', color=COLORS.unclipped)
-        plot_norm_hist(norms, {'median': res.median, '90th pct': res.p90}, ax=a2, title='suggested max_norm',
+        plot_norm_hist(norms, {'median': res.median, 'p90': res.p90, 'p99': res.p99}, ax=a2, title='suggested max_norm',
                        color=COLORS.unclipped)
     return res

@@ -159,17 +159,17 @@ def run_task(
     steps:int=200,                    # optimizer steps, in [1, inf)
     seed:int=0,                       # seed for the weights and the batches
     exclude_head:bool=False,          # leave the last layer unclipped (as `AdaptiveGradientClip` does)
-    reduction:str='mean',             # the batch's loss: 'mean' (PyTorch's default) or 'sum' (every gradient 64 times larger)
+    loss_scale:float=1.0,             # multiplies the batch-averaged loss, in (0, inf): 64 = summed over the batch
 ) -> ClipRun:
     "Train the task's net on digits with SGD (momentum 0.9, batches of 64), clipping with `clipper`"
-    reduction = check_choice('reduction', reduction, ('mean', 'sum'))
+    loss_scale = check_number('loss_scale', loss_scale)
     if clipper is not None and not isinstance(clipper, Clipper):
-        return _norm_run(check_number('max_norm', clipper), lr, steps, seed, reduction)
+        return _norm_run(check_number('max_norm', clipper), lr, steps, seed, loss_scale)
     steps = check_number('steps', steps, 1, low_closed=True, integer=True)
     d, model = digits(), task_model(seed)
     rec = None if clipper is None else _Recorder(clipper, exclude_head)
     with torch_threads(1):
-        loss = functools.partial(F.cross_entropy, reduction=reduction)
+        loss = F.cross_entropy if loss_scale == 1 else lambda out, y: F.cross_entropy(out, y) * loss_scale
         curve = train_steps(model, d.x_train, d.y_train, loss, lr=lr, steps=steps, clip=rec, seed=seed)
         with torch.no_grad(): acc = (model(d.x_valid).argmax(1) == d.y_valid).float().mean().item()
     thresholds = np.full(steps, math.inf if rec is None else math.nan)
@@ -180,9 +180,9 @@ def run_task(
     return ClipRun(curve._replace(clipped=clipped), thresholds, acc)
 
 @cached(maxsize=512)
-def _norm_run(max_norm:float, lr:float, steps:int, seed:int, reduction:str='mean') -> ClipRun:
+def _norm_run(max_norm:float, lr:float, steps:int, seed:int, loss_scale:float=1.0) -> ClipRun:
     "Norm clipping at `max_norm`, cached: sliders come back to the same values"
-    return run_task(NormClipper(max_norm), lr, steps, seed, reduction=reduction)
+    return run_task(NormClipper(max_norm), lr, steps, seed, loss_scale=loss_scale)
 
 # %% ../../nbs/09_demos_choosing.ipynb #6cfd40af
 def _as_percentiles(p) -> dict:
