@@ -106,3 +106,11 @@ def test_tutorial_pages_keep_their_figures(processed):
         assert not [o for o in outs if WIDGET in o.get('data', {}) and 'image/png' not in o['data']], \
             f'{p.name}: a widget output without a PNG would render blank on the site'
         assert not [o for o in outs if o.get('output_type') == 'error'], f'{p.name}: saved with an error output'
+
+@pytest.mark.parametrize('notebook', sorted((NBS/'tutorials').glob('*.ipynb')), ids=lambda p: p.stem)
+def test_tutorial_test_cells_are_collapsed(notebook):
+    "A learner sees prose, code and results: each `#| hide` check is collapsed in JupyterLab (and still runs)"
+    cells = json.loads(notebook.read_text())['cells']
+    open_checks = [c['id'] for c in cells if c['cell_type'] == 'code' and ''.join(c['source']).startswith('#| hide')
+                   and not c['metadata'].get('jupyter', {}).get('source_hidden')]
+    assert not open_checks, f"{notebook.name}: set metadata jupyter.source_hidden on the `#| hide` cells {open_checks}"
