@@ -6,7 +6,7 @@ Docs: https://gradclip.github.io/gradclip/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #d8dcb7ec
 from __future__ import annotations
-import argparse, os, subprocess, sys
+import argparse, json, os, subprocess, sys
 from importlib import resources, util
 from pathlib import Path
 
@@ -15,13 +15,37 @@ from fastcore.docments import docments
 from . import __version__
 
 # %% auto #0
-__all__ = ['tutorial_notebooks', 'copy_tutorials', 'lab_command', 'run_lab', 'tutorials', 'main']
+__all__ = ['tutorial_notebooks', 'kernel_metadata', 'copy_tutorials', 'lab_command', 'run_lab', 'tutorials', 'main']
 
 # %% ../nbs/10_cli.ipynb #959e7dba
 def tutorial_notebooks() -> dict[str, bytes]:
     "The tutorial notebooks shipped with gradclip: file name → contents, in learning (file name) order"
     files = resources.files('gradclip.tutorials').iterdir()
     return {f.name: f.read_bytes() for f in sorted(files, key=lambda f: f.name) if f.name.endswith('.ipynb')}
+
+# %% ../nbs/10_cli.ipynb #a7c1d001
+def kernel_metadata(
+    name:str='python3',   # the kernel's name, as in a notebook's `kernelspec`
+) -> dict:                # {'kernelspec': ..., 'language_info': ...}, or {} if this environment has no such kernel
+    "The `kernelspec` and `language_info` JupyterLab writes into a notebook when this environment's kernel `name` starts"
+    try: from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    except ImportError: return {}                      # no Jupyter here (`gradclip tutorials --no-lab` needs none)
+    try: spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel: return {}
+    out = {'kernelspec': {'name': name, 'display_name': spec.display_name, 'language': spec.language}}
+    if spec.language == 'python' and 'ipykernel' in ' '.join(spec.argv):
+        # ipykernel reports exactly this; the kernel runs on this Python (JupyterLab is started with sys.executable)
+        out['language_info'] = {'name': 'python', 'version': sys.version.split()[0], 'mimetype': 'text/x-python',
+                                'codemirror_mode': {'name': 'ipython', 'version': sys.version_info[0]},
+                                'pygments_lexer': 'ipython3', 'nbconvert_exporter': 'python', 'file_extension': '.py'}
+    return out
+
+def _as_opened(data:bytes) -> bytes:
+    "The notebook `data` with the kernel metadata JupyterLab would write on opening it, so that opening it writes nothing"
+    nb = json.loads(data)
+    meta = nb.setdefault('metadata', {})
+    meta.update(kernel_metadata(meta.get('kernelspec', {}).get('name') or 'python3'))
+    return (json.dumps(nb, indent=1, ensure_ascii=False) + '\n').encode()
 
 # %% ../nbs/10_cli.ipynb #c5f8ff60
 def copy_tutorials(
@@ -32,7 +56,7 @@ def copy_tutorials(
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
     done = {}
     for name, data in tutorial_notebooks().items():
-        path = dest/name
+        data, path = _as_opened(data), dest/name
         old = path.read_bytes() if path.exists() else None
         if old == data: done[name] = 'up to date'
         elif old is not None and not force: done[name] = 'kept'

@@ -17,7 +17,7 @@ Uses the system's Chromium or Chrome (Debian's `chromium` package, which `make t
 browser is never downloaded. Where none is installed and CI is unset (a laptop, say), the whole module is skipped
 with a message saying so; where CI is set, a missing browser is a failure.
 """
-import csv, json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
+import csv, json, os, re, secrets, shutil, signal, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
 
@@ -317,3 +317,39 @@ def test_tutorial_runs_in_jupyterlab(lab, browser, notebook):
         assert not dirty_on_open, f'{notebook.name}: opening it marked it modified'
     finally:
         page.close()
+
+def test_gradclip_tutorials_opens_notebooks_unmodified(browser, tmp_path):
+    "What a pip user runs: `gradclip tutorials` copies the notebooks so that opening one in JupyterLab changes nothing"
+    sys.path.insert(0, str(Path(__file__).parent))
+    from lab import wait_for_url
+    script = Path(sys.executable).parent/'gradclip'
+    port, work, config = free_port(), tmp_path/'work', tmp_path/'config'
+    work.mkdir(); config.mkdir()
+    # the test needs window.jupyterapp; it comes from the test's own Jupyter config, not from the command's flags
+    (config/'jupyter_server_config.json').write_text(json.dumps({'LabApp': {'expose_app_in_browser': True, 'news_url': ''}}))
+    env = {k: v for k, v in os.environ.items() if k not in ('DISPLAY', 'WAYLAND_DISPLAY', 'PYTHONPATH')}
+    env.update(JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(tmp_path/'runtime'),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path/'ws'), JUPYTERLAB_SETTINGS_DIR=str(tmp_path/'settings'))
+    proc = subprocess.Popen([str(script), 'tutorials', 'mine', f'--port={port}', '--no-browser'], cwd=work, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    page = browser.new_page(viewport={'width': 1400, 'height': 1000})
+    try:
+        url, out = wait_for_url(proc, rf'(http://127\.0\.0\.1:{port}/lab/tree/01_exploding\.ipynb\?token=[0-9a-f]+)')
+        assert url, 'gradclip tutorials printed no URL:\n' + ''.join(out[-40:])
+        token = url.split('token=')[1]
+        for name in ('01_exploding.ipynb', '05_choosing.ipynb'):
+            page.goto(f'http://127.0.0.1:{port}/lab/tree/{name}?token={token}&reset', wait_until='domcontentloaded')
+            for _ in range(240):
+                if page.locator('.jp-Dialog .jp-mod-accept').count(): page.locator('.jp-Dialog .jp-mod-accept').first.click()
+                if page.evaluate(KERNEL_READY): break
+                page.wait_for_timeout(500)
+            else: pytest.fail(f'{name}: the kernel never became ready')
+            page.wait_for_timeout(2000)      # what JupyterLab rewrites on opening happens by now
+            assert page.evaluate(f'() => {NOTEBOOK}.context.path') == name
+            assert not page.evaluate(DIRTY), f'{name} shows as modified as soon as it is opened'
+    finally:
+        page.close()
+        try: os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError: pass
+        try: proc.wait(30)
+        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait(10)

@@ -5,26 +5,14 @@ Why a notebook showed as modified the moment it was opened: when its kernel star
 notebook's metadata. `nbdev-clean` stores neither the way JupyterLab writes them — it removes `language_info` and
 sets the kernelspec's display name to its name, "python3" — so every committed notebook differed from what
 JupyterLab wanted, and the write made it dirty. JupyterLab skips a write that changes nothing, so this serves each
-notebook with those two entries already as the running kernel reports them. Nothing changes on disk until the
+notebook with those two entries already as the running kernel reports them (`gradclip tutorials` writes them into
+the copies it makes, for the same reason). Nothing changes on disk until the
 learner saves, and `nbdev-clean` (run on commit) takes the entries out again.
 
     jupyter lab --config=tools/lab_config.py
 """
-import sys
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
-
-def kernel_metadata(name:str) -> dict:
-    "The `kernelspec` and `language_info` JupyterLab writes for the kernel `name` (empty if it isn't a local ipykernel)"
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-    try: spec = KernelSpecManager().get_kernel_spec(name)
-    except NoSuchKernel: return {}
-    out = {'kernelspec': {'name': name, 'display_name': spec.display_name, 'language': spec.language}}
-    if spec.language == 'python' and 'ipykernel' in ' '.join(spec.argv):
-        # ipykernel reports exactly this; the kernel runs on the server's Python (the project's venv)
-        out['language_info'] = {'name': 'python', 'version': sys.version.split()[0], 'mimetype': 'text/x-python',
-                                'codemirror_mode': {'name': 'ipython', 'version': sys.version_info[0]},
-                                'pygments_lexer': 'ipython3', 'nbconvert_exporter': 'python', 'file_extension': '.py'}
-    return out
+from gradclip.cli import kernel_metadata     # the entries, as `gradclip tutorials` writes them into its copies
 
 class KernelMetadataContentsManager(AsyncLargeFileManager):
     "Serves notebooks with the kernel metadata JupyterLab would write on opening them"
