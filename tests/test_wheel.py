@@ -112,7 +112,16 @@ def test_console_script_copies_the_tutorials(venv, tmp_path):
     assert out.startswith('gradclip ') and str((tmp_path/'lessons').resolve()) in out.splitlines()[0], out
     copied = sorted(p.name for p in (tmp_path/'lessons').glob('*.ipynb'))
     assert copied == sorted(p.name for p in (ROOT/'nbs'/'tutorials').glob('*.ipynb'))
-    assert (tmp_path/'lessons'/TUTORIAL).read_bytes() == (ROOT/'nbs'/'tutorials'/TUTORIAL).read_bytes()
+    # the copy is the notebook as JupyterLab leaves it on opening (so opening it writes nothing): the same cells and
+    # outputs, plus the kernelspec and language_info of the kernel the venv's JupyterLab starts
+    ours, copy = (json.loads(p.read_text()) for p in (ROOT/'nbs'/'tutorials'/TUTORIAL, tmp_path/'lessons'/TUTORIAL))
+    kernel = json.loads(run([venv['python'], '-c', KERNEL_METADATA], cwd=tmp_path, env=clean_env()).stdout)
+    assert kernel['kernelspec']['name'] == 'python3' and kernel['language_info']['name'] == 'python', kernel
+    assert copy['cells'] == ours['cells']
+    assert copy['metadata'] == {**ours['metadata'], **kernel}
+    assert {k: v for k, v in copy.items() if k != 'metadata'} == {k: v for k, v in ours.items() if k != 'metadata'}
+
+KERNEL_METADATA = 'import json; from gradclip.cli import kernel_metadata; print(json.dumps(kernel_metadata()))'
 
 RUN_TUTORIAL = '''
 import sys
