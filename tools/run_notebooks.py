@@ -7,13 +7,20 @@ nbdev-test). A demo's output carries two views: the live
 widget and a PNG of its figure. A saved widget view would show "Error displaying widget: model not found" in a
 JupyterLab that has not run the cell yet, and nothing at all on GitHub, so it is removed wherever the PNG is there to
 stand in for it. Then `nbdev-clean` normalises the metadata. Prints how long each notebook took.
+
+For each tutorial it runs, it records in `tests/saved_outputs.json` which numbers this machine computes
+(`tools/numerics.py`): `tests/test_tutorials.py` compares a fresh run with the saved outputs where that fingerprint
+is the same.
 """
-import subprocess, sys, time
+import json, subprocess, sys, time
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+SAVED_ON = ROOT/'tests'/'saved_outputs.json'     # tutorial -> fingerprint of the machine that saved its outputs
+sys.path.insert(0, str(ROOT/'tools'))
+from numerics import fingerprint
 WIDGET = 'application/vnd.jupyter.widget-view+json'
 
 def strip_widget_views(nb) -> int:
@@ -50,6 +57,11 @@ def run(path: Path, timeout=600) -> float:
 if __name__ == '__main__':
     paths = [Path(p).resolve() for p in sys.argv[1:]] or sorted((ROOT/'nbs').rglob('*.ipynb'))
     paths = [p for p in paths if '.ipynb_checkpoints' not in p.parts]
+    here = fingerprint()              # in this process: the kernels get its environment, so they compute alike
+    saved_on = json.loads(SAVED_ON.read_text()) if SAVED_ON.exists() else {}
     for p in paths:
         print(f"{p.relative_to(ROOT)}: {run(p):.1f} s", flush=True)
+        if p.parent == ROOT/'nbs'/'tutorials':
+            saved_on[p.name] = here
+            SAVED_ON.write_text(json.dumps(dict(sorted(saved_on.items())), indent=1, ensure_ascii=False) + '\n')
     subprocess.run([str(Path(sys.executable).parent/'nbdev-clean')], cwd=ROOT, check=True)
