@@ -16,7 +16,7 @@ Numbers are compared with a small tolerance all the same: a relative one (`RTOL`
 to change it), or one unit in the last printed digit of a float, whichever is larger. Integers (steps, counts)
 must match up to RTOL alone.
 
-Slow (10 to 30 s per tutorial on 2 cores): `pytest tests/test_tutorials.py`, or `-k 03` for one.
+Slow (10 to 50 s per tutorial on 2 cores): `pytest tests/test_tutorials.py`, or `-k 03` for one.
 """
 import functools, html.parser, json, math, os, re, subprocess, sys
 from pathlib import Path
@@ -25,14 +25,11 @@ import nbformat, pytest
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((ROOT/'nbs'/'tutorials').glob('*.ipynb'))
 RTOL = float(os.environ.get('GRADCLIP_TUTORIAL_RTOL', 1e-3))
-SAVED_ON = ROOT/'tests'/'saved_outputs.json'     # tutorial -> fingerprint of the machine that saved its outputs
 sys.path.insert(0, str(ROOT/'tools'))
-from numerics import fingerprint, same_numbers
+from numerics import SAVED_ON, fingerprint, saved_on, same_numbers
 
 @functools.cache
 def here() -> dict: return fingerprint()       # in this process, whose environment the kernels inherit
-
-def saved_on() -> dict: return json.loads(SAVED_ON.read_text())
 
 def describe(f:dict) -> str: return f"{f['cpu']}, PyTorch {f['torch']} ({f['cpu_capability']} kernels), numbers {f['probe']}"
 

@@ -54,6 +54,17 @@ def fingerprint() -> dict:
     return dict(probe=probe(), torch=torch.__version__, cpu_capability=torch.backends.cpu.get_cpu_capability(),
                 cpu=_cpu_name())
 
+SAVED_ON = Path(__file__).resolve().parents[1]/'tests'/'saved_outputs.json'   # tutorial -> where its outputs were saved
+
+def saved_on() -> dict:
+    "Each tutorial's fingerprint of the machine that saved its outputs"
+    return json.loads(SAVED_ON.read_text()) if SAVED_ON.exists() else {}
+
+def record_saved(name:str, where:dict):
+    "Record that tutorial `name`'s outputs were saved on the machine `where`"
+    table = {**saved_on(), name: where}
+    SAVED_ON.write_text(json.dumps(dict(sorted(table.items())), indent=1, ensure_ascii=False) + '\n')
+
 def same_numbers(a:dict, b:dict) -> bool:
     "Whether two fingerprints say the machines compute alike"
     return a['probe'] == b['probe'] and a['torch'] == b['torch']

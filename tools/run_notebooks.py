@@ -12,15 +12,14 @@ For each tutorial it runs, it records in `tests/saved_outputs.json` which number
 (`tools/numerics.py`): `tests/test_tutorials.py` compares a fresh run with the saved outputs where that fingerprint
 is the same.
 """
-import json, subprocess, sys, time
+import subprocess, sys, time
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-SAVED_ON = ROOT/'tests'/'saved_outputs.json'     # tutorial -> fingerprint of the machine that saved its outputs
 sys.path.insert(0, str(ROOT/'tools'))
-from numerics import fingerprint
+from numerics import fingerprint, record_saved
 WIDGET = 'application/vnd.jupyter.widget-view+json'
 
 def strip_widget_views(nb) -> int:
@@ -58,10 +57,7 @@ if __name__ == '__main__':
     paths = [Path(p).resolve() for p in sys.argv[1:]] or sorted((ROOT/'nbs').rglob('*.ipynb'))
     paths = [p for p in paths if '.ipynb_checkpoints' not in p.parts]
     here = fingerprint()              # in this process: the kernels get its environment, so they compute alike
-    saved_on = json.loads(SAVED_ON.read_text()) if SAVED_ON.exists() else {}
     for p in paths:
         print(f"{p.relative_to(ROOT)}: {run(p):.1f} s", flush=True)
-        if p.parent == ROOT/'nbs'/'tutorials':
-            saved_on[p.name] = here
-            SAVED_ON.write_text(json.dumps(dict(sorted(saved_on.items())), indent=1, ensure_ascii=False) + '\n')
+        if p.parent == ROOT/'nbs'/'tutorials': record_saved(p.name, here)
     subprocess.run([str(Path(sys.executable).parent/'nbdev-clean')], cwd=ROOT, check=True)
